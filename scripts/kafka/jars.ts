@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const POM = resolve(__dirname, 'pom.xml');
+
+/**
+ * Copies the broker's runtime jars from Maven Central into `<cacheDir>/libs` once. A marker holding
+ * the pom's hash says the folder is complete; a changed pom or an interrupted copy fetches again.
+ */
+export async function ensureKafkaJars(cacheDir: string): Promise<string> {
+  const libs = join(cacheDir, 'libs');
+  const marker = join(cacheDir, 'libs.complete');
+  const want = createHash('sha256').update(readFileSync(POM)).digest('hex');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return libs;
+  rmSync(libs, { recursive: true, force: true });
+  mkdirSync(libs, { recursive: true });
+  try {
+    await run(
+      'mvn',
+      [
+        '-q',
+        '-B',
+        '-f',
+        POM,
+        'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
+        `-DoutputDirectory=${libs}`,
+        '-DincludeScope=runtime',
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `fetching the Kafka broker jars with Maven failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
+    );
+  }
+  writeFileSync(marker, want);
+  return libs;
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { sendError } from '../errors';
+
+export function healthRoutes(app: FastifyInstance, deps: { pool: Pool }) {
+  app.get('/healthz', async () => ({ ok: true }));
+  // Ready means able to accept: the database answers.
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await deps.pool.query('SELECT 1');
+      return { ok: true };
+    } catch (err) {
+      return sendError(reply, 503, 'unavailable', `database unavailable: ${(err as Error).message}`);
+    }
+  });
+}

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { NameSchema, OpSchema } from '../config/route-schema';
+import { enqueue } from '../db/queue/enqueue';
+import type { Queryable } from '../db/pool';
+
+export const MAX_IDS = 10_000;
+
+/** Entity names: no wildcard (that is for route matching only). */
+export const PushEntitySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'must be 1-128 chars of letters, digits, "_.:-"');
+
+export const RecordIdSchema = z.string().min(1).max(256);
+
+export const PushBodySchema = z
+  .object({
+    entity: PushEntitySchema,
+    op: OpSchema,
+    ids: z.array(RecordIdSchema).min(1).max(MAX_IDS),
+    source: NameSchema.optional(),
+    payload: z.unknown().optional(),
+  })
+  .strict();
+export type PushBody = z.infer<typeof PushBodySchema>;
+
+/** A direct push of record ids: one statement, committed before this resolves. */
+export async function pushIds(db: Queryable, body: PushBody): Promise<{ ticket: string; accepted: number }> {
+  const ticket = randomUUID();
+  const accepted = await enqueue(db, {
+    entity: body.entity,
+    op: body.op,
+    source: body.source ? `api:${body.source}` : 'api',
+    ids: body.ids,
+    payloads: body.payload === undefined ? null : body.ids.map(() => body.payload),
+    ticket,
+  });
+  return { ticket, accepted };
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { NameSchema } from './route-schema';
+
+const intFrom = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const csv = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/** Every environment variable Sluice reads, with its default. All are optional. */
+export const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  KAFKA_BROKERS: csv,
+  KAFKA_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/)
+    .default('sluice.changes'),
+  PORT: intFrom(8080, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  SLUICE_CONFIG: z.string().optional(),
+  SLUICE_API_KEYS: csv,
+  SLUICE_WEBHOOK_SECRETS: csv,
+  SLUICE_MAX_ACTIVE: intFrom(5, 1, 1000),
+  SLUICE_HOME: z.string().default('.sluice'),
+  /** Embedded Postgres port when DATABASE_URL is unset. */
+  SLUICE_PG_PORT: intFrom(54329, 1, 65535),
+  /** `off`: never start the local broker; with KAFKA_BROKERS unset the Kafka leg is then off. */
+  SLUICE_LOCAL_KAFKA: z.enum(['auto', 'off']).default('auto'),
+  /** Local Kafka broker port when KAFKA_BROKERS is unset. */
+  SLUICE_KAFKA_PORT: intFrom(19092, 1, 65535),
+  SLUICE_BATCH_SIZE: intFrom(500, 1, 10_000),
+  SLUICE_POLL_MS: intFrom(1000, 10, 600_000),
+  SLUICE_LEADER_TTL_MS: intFrom(4000, 500, 600_000),
+  SLUICE_ROW_LEASE_MS: intFrom(60_000, 1000, 86_400_000),
+  SLUICE_INSTANCE: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+/** `source:secret,...` -> map; a malformed pair is a configuration error. */
+export function parseWebhookSecrets(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const idx = pair.indexOf(':');
+    const source = idx > 0 ? pair.slice(0, idx) : '';
+    const secret = idx > 0 ? pair.slice(idx + 1) : '';
+    if (!NameSchema.safeParse(source).success || secret.length < 16) {
+      throw new Error(
+        `SLUICE_WEBHOOK_SECRETS: "${source || pair.slice(0, 20)}" must be source:secret with a secret of 16+ chars`,
+      );
+    }
+    out[source] = secret;
+  }
+  return out;
+}

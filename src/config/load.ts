@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { EnvSchema, parseWebhookSecrets, type Env } from './env';
+import { ConfigFileSchema, type RouteConfig } from './route-schema';
+
+export interface SluiceConfig {
+  env: Env;
+  routes: RouteConfig[];
+  /** source -> secret, the config file's `webhooks` merged with SLUICE_WEBHOOK_SECRETS (env wins). */
+  webhookSecrets: Record<string, string>;
+  configPath: string | null;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Renders zod issues as "routes[2].options.url: Required" lines, naming the route when there is one. */
+export function describeIssues(err: z.ZodError, data?: unknown): string {
+  return err.issues
+    .map((issue) => {
+      const path = issue.path
+        .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+        .join('');
+      let routeName = '';
+      if (issue.path[0] === 'routes' && typeof issue.path[1] === 'number') {
+        const route = (data as { routes?: Array<{ name?: unknown }> } | undefined)?.routes?.[issue.path[1]];
+        if (route && typeof route.name === 'string') routeName = ` (route "${route.name}")`;
+      }
+      return `${path || '(root)'}${routeName}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+export function parseConfigFile(text: string, path: string): z.infer<typeof ConfigFileSchema> {
+  let data: unknown;
+  try {
+    data = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? YAML.parse(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot parse: ${(err as Error).message}`);
+  }
+  const parsed = ConfigFileSchema.safeParse(data ?? {});
+  if (!parsed.success)
+    throw new ConfigError(`${path}: invalid config\n${describeIssues(parsed.error, data)}`);
+  return parsed.data;
+}
+
+export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConfig {
+  const envParsed = EnvSchema.safeParse(environ);
+  if (!envParsed.success) throw new ConfigError(`invalid environment\n${describeIssues(envParsed.error)}`);
+  const env = envParsed.data;
+  const explicit = env.SLUICE_CONFIG;
+  const candidate = explicit ?? './sluice.config.json';
+  const configPath = existsSync(candidate) ? resolve(candidate) : null;
+  if (explicit && !configPath) throw new ConfigError(`SLUICE_CONFIG: file not found: ${explicit}`);
+  const file = configPath
+    ? parseConfigFile(readFileSync(configPath, 'utf8'), configPath)
+    : ConfigFileSchema.parse({});
+  const webhookSecrets: Record<string, string> = {};
+  for (const [source, { secret }] of Object.entries(file.webhooks)) webhookSecrets[source] = secret;
+  Object.assign(webhookSecrets, parseWebhookSecrets(env.SLUICE_WEBHOOK_SECRETS));
+  return { env, routes: file.routes, webhookSecrets, configPath };
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+export const OPS = ['insert', 'update', 'delete', 'upsert'] as const;
+export const OpSchema = z.enum(OPS);
+export type Op = z.infer<typeof OpSchema>;
+
+/** Names that end up in SQL, URLs and metric labels: kept to a safe alphabet. */
+export const NameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 chars of letters, digits, "_", "." or "-"');
+
+export const EntitySchema = z
+  .string()
+  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9_.:-]{0,127})$/, 'must be "*" or 1-128 chars of letters, digits, "_.:-"');
+
+export const BreakerSchema = z
+  .object({
+    /** Per-request timeout of the callout, ms. */
+    timeoutMs: z.number().int().min(10).max(600_000).default(10_000),
+    /** Failure percentage over the rolling window that opens the breaker. */
+    errorThresholdPercentage: z.number().min(1).max(100).default(50),
+    /** How long the breaker stays open before letting a probe through, ms. */
+    resetTimeoutMs: z.number().int().min(10).max(3_600_000).default(30_000),
+    /** Minimum requests in the window before the breaker may open. */
+    volumeThreshold: z.number().int().min(1).max(10_000).default(10),
+    /** Rolling statistics window, ms. */
+    rollingCountTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
+  })
+  .strict();
+
+export const RetrySchema = z
+  .object({
+    /** Attempts before a row becomes a dead letter. */
+    maxAttempts: z.number().int().min(1).max(100).default(10),
+    /** First backoff, ms; doubles each attempt, with full jitter. */
+    baseMs: z.number().int().min(1).max(3_600_000).default(1_000),
+    /** Backoff cap, ms. */
+    maxMs: z.number().int().min(1).max(86_400_000).default(300_000),
+  })
+  .strict();
+
+export const RouteSchema = z
+  .object({
+    name: NameSchema,
+    match: z.object({ entity: EntitySchema, ops: z.array(OpSchema).min(1).optional() }).strict(),
+    connector: NameSchema,
+    options: z.record(z.string(), z.unknown()).default({}),
+    /** Concurrent callouts of this route. */
+    concurrency: z.number().int().min(1).max(1024).default(16),
+    rateLimit: z
+      .object({ perSecond: z.number().positive().max(1_000_000) })
+      .strict()
+      .optional(),
+    breaker: BreakerSchema.default(BreakerSchema.parse({})),
+    retry: RetrySchema.default(RetrySchema.parse({})),
+    /** Events per request for connectors that batch. */
+    batchSize: z.number().int().min(1).max(10_000).optional(),
+    /** Merge a newer change into a waiting one for the same record. */
+    coalesce: z.boolean().default(true),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+export type RouteConfig = z.infer<typeof RouteSchema>;
+
+export const WebhookSourceSchema = z
+  .object({ secret: z.string().min(16, 'secret must be at least 16 chars') })
+  .strict();
+
+export const ConfigFileSchema = z
+  .object({
+    routes: z.array(RouteSchema).default([]),
+    webhooks: z.record(NameSchema, WebhookSourceSchema).default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.routes.forEach((r, i) => {
+      if (seen.has(r.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'name'],
+          message: `duplicate route name "${r.name}"`,
+        });
+      }
+      seen.add(r.name);
+    });
+  });
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;

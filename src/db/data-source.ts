@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { EventLogRow } from './entities/event-log';
+import { EventQueueRow } from './entities/event-queue';
+import { migrations } from './migrations';
+
+export interface DataSourceOptions {
+  url: string;
+  /** Pool size. The drain, relay, API and planner share it. */
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export function createDataSource({
+  url,
+  poolSize = 10,
+  applicationName = 'sluice',
+}: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: [EventQueueRow, EventLogRow],
+    migrations,
+    migrationsTableName: 'sluice_migrations',
+    migrationsTransactionMode: 'all',
+    applicationName,
+    extra: { max: poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 },
+  });
+}

@@ -1,0 +1,4 @@
+import { Initial1000000000001 } from './0001-initial';
+
+/** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
+export const migrations = [Initial1000000000001];

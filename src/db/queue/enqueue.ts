@@ -1,0 +1,29 @@
+import type { Op } from '../../config/route-schema';
+import { rows, type Queryable } from '../pool';
+
+export interface EnqueueInput {
+  entity: string;
+  op: Op;
+  source: string;
+  ids: string[];
+  /** One payload per id (same index), or one shared payload, or none. */
+  payloads?: unknown[] | null;
+  ticket?: string | null;
+}
+
+/**
+ * The one enqueue path (API pushes, webhooks; triggers call the same SQL function): logs each change
+ * for the Kafka relay and fans it out to the matching routes' queues, coalescing waiting rows.
+ * Returns the number of distinct changes accepted.
+ */
+export async function enqueue(db: Queryable, input: EnqueueInput): Promise<number> {
+  const payloads = input.payloads
+    ? input.payloads.map((p) => (p === undefined ? null : JSON.stringify(p)))
+    : null;
+  const [row] = await rows<{ n: number }>(
+    db,
+    'SELECT sluice_enqueue($1, $2, $3, $4::text[], $5::jsonb[], $6::uuid) AS n',
+    [input.entity, input.op, input.source, input.ids, payloads, input.ticket ?? null],
+  );
+  return row.n;
+}

@@ -1,0 +1,16 @@
+import type { Op } from '../../config/route-schema';
+
+/** A claimed row as the drain sees it (snake_case columns mapped once in claim.ts). */
+export interface ClaimedEvent {
+  id: string;
+  eventId: string;
+  route: string;
+  entity: string;
+  recordId: string;
+  op: Op;
+  source: string;
+  payload: unknown;
+  occurredAt: Date;
+  attempts: number;
+  mergedCount: number;
+}

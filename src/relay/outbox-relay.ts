@@ -1,0 +1,121 @@
+import type { Kafka, Producer } from 'kafkajs';
+import type { Pool } from 'pg';
+import { WakeSignal } from '../lib/wake-signal';
+import { fetchUnpublished } from '../db/outbox/fetch-unpublished';
+import { markPublished } from '../db/outbox/mark-published';
+import { sleep } from '../lib/sleep';
+import { createProducer, ensureTopic } from './kafka-client';
+import { toKafkaMessage } from './message';
+
+export interface RelayOptions {
+  topic: string;
+  batchSize: number;
+  pollMs: number;
+}
+
+export interface RelayStats {
+  state: 'off' | 'standby' | 'idle' | 'publishing' | 'kafka-down' | 'stopped';
+  published: number;
+  lastError: string | null;
+}
+
+type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
+
+/**
+ * Publishes committed changes from event_log to Kafka in id order, then marks them published. Runs
+ * only while this process leads (one publisher keeps per-key order). At-least-once: a crash between
+ * send and mark publishes the batch again. With Kafka down it backs off and catches up later; the
+ * queue and the drain do not wait for it.
+ */
+export class OutboxRelay {
+  private producer: Producer | null = null;
+  private connected = false;
+  private stopping = false;
+  private readonly signal = new WakeSignal();
+  private loop: Promise<void> | null = null;
+  private readonly s: RelayStats = { state: 'standby', published: 0, lastError: null };
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly kafka: Kafka,
+    private readonly isLeader: () => boolean,
+    private readonly opts: RelayOptions,
+    private readonly log: Log,
+  ) {}
+
+  get stats(): RelayStats {
+    return { ...this.s };
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.signal.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    await this.producer?.disconnect().catch(() => undefined);
+    this.s.state = 'stopped';
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 500;
+    while (!this.stopping) {
+      if (!this.isLeader()) {
+        this.s.state = 'standby';
+        this.signal.reset();
+        await this.signal.sleep(this.opts.pollMs);
+        continue;
+      }
+      try {
+        await this.connect();
+        this.signal.reset();
+        const batch = await fetchUnpublished(this.pool, this.opts.batchSize);
+        if (batch.length === 0) {
+          this.s.state = 'idle';
+          await this.signal.sleep(this.opts.pollMs);
+          continue;
+        }
+        this.s.state = 'publishing';
+        await this.producer!.send({ topic: this.opts.topic, acks: -1, messages: batch.map(toKafkaMessage) });
+        await markPublished(
+          this.pool,
+          batch.map((r) => r.id),
+        );
+        this.s.published += batch.length;
+        this.s.lastError = null;
+        backoff = 500;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (this.s.state !== 'kafka-down')
+          this.log.warn({ err: message }, 'relay cannot publish; will retry');
+        this.s.state = 'kafka-down';
+        this.s.lastError = message;
+        await this.dropProducer();
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.connected) return;
+    await ensureTopic(this.kafka, this.opts.topic);
+    this.producer = createProducer(this.kafka);
+    await this.producer.connect();
+    this.connected = true;
+    this.log.info({ topic: this.opts.topic }, 'relay connected to Kafka');
+  }
+
+  private async dropProducer(): Promise<void> {
+    this.connected = false;
+    const p = this.producer;
+    this.producer = null;
+    await p?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,140 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../api/server';
+import { buildCallers } from '../callout/build-callers';
+import { resolveApiKeys } from '../config/api-keys';
+import type { SluiceConfig } from '../config/load';
+import { createDataSource } from '../db/data-source';
+import { migrate } from '../db/migrate';
+import { poolOf } from '../db/pool';
+import { syncRoutes } from '../db/queue/sync-routes';
+import { DrainConsumer } from '../drain/consumer';
+import { Leader } from '../drain/leader';
+import { Waker } from '../drain/waker';
+import { createLogger, type Logger } from '../lib/logger';
+import { createKafka } from '../relay/kafka-client';
+import { OutboxRelay } from '../relay/outbox-relay';
+import { resolveDatabase, resolveKafka } from './infra';
+import { buildStatus } from './status';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  apiKeys: string[];
+  apiKeyGenerated: boolean;
+  apiKeyFile?: string;
+  databaseUrl: string;
+  kafkaBrokers: string[] | null;
+  instance: string;
+  app: FastifyInstance;
+  drain: DrainConsumer;
+  relay: OutboxRelay | null;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts everything one Sluice process runs: database (+ migrations), Kafka relay, the leader lease,
+ * the drain consumer and the HTTP API. Every process can lead; the others are standbys.
+ */
+export async function startService(
+  config: SluiceConfig,
+  logger = createLogger(config.env.LOG_LEVEL),
+): Promise<RunningService> {
+  const env = config.env;
+  const instance = env.SLUICE_INSTANCE ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const callers = buildCallers(config.routes, logger.child({ part: 'callout' }));
+  const routes = new Map(config.routes.map((r) => [r.name, r]));
+  const { keys, generated, file: apiKeyFile } = resolveApiKeys(env.SLUICE_API_KEYS, env.SLUICE_HOME);
+
+  const db = await resolveDatabase(env, logger, true);
+  const ds = createDataSource({ url: db.url, poolSize: 12 });
+  await ds.initialize();
+  const applied = await migrate(ds);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const pool = poolOf(ds);
+  // An idle client that loses its server must not crash the process: the pool drops it and reconnects.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres pool client error'));
+  await syncRoutes(pool, config.routes);
+
+  const kafkaInfo = await resolveKafka(env, logger);
+  const leader = new Leader(pool, 'drain', instance, env.SLUICE_LEADER_TTL_MS);
+  const drain = new DrainConsumer(
+    pool,
+    leader,
+    callers,
+    routes,
+    { batchSize: env.SLUICE_BATCH_SIZE, pollMs: env.SLUICE_POLL_MS, rowLeaseMs: env.SLUICE_ROW_LEASE_MS },
+    logger.child({ part: 'drain' }),
+  );
+  const relay = kafkaInfo.brokers
+    ? new OutboxRelay(
+        pool,
+        createKafka(kafkaInfo.brokers, `sluice-${instance}`, logger.child({ part: 'kafka' })),
+        () => leader.isLeader,
+        { topic: env.KAFKA_TOPIC, batchSize: 1000, pollMs: env.SLUICE_POLL_MS },
+        logger.child({ part: 'relay' }),
+      )
+    : null;
+  const wakeAll = () => {
+    drain.wake();
+    relay?.wake();
+  };
+  leader.on('elected', () => relay?.wake());
+  const waker = new Waker(db.url, wakeAll, logger.child({ part: 'listen' }));
+  await waker.start();
+  leader.start();
+  drain.start();
+  relay?.start();
+
+  const statusSources = {
+    pool,
+    instance,
+    drain,
+    relay,
+    kafkaBrokers: kafkaInfo.brokers,
+    callers,
+    maxActive: env.SLUICE_MAX_ACTIVE,
+  };
+  const app = buildServer({
+    pool,
+    apiKeys: keys,
+    logger: logger.child({ part: 'api' }),
+    status: () => buildStatus(statusSources),
+    onAccepted: wakeAll,
+  });
+  await app.listen({ port: env.PORT, host: env.HOST });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+
+  let stopped: Promise<void> | null = null;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await app.close();
+      await drain.stop();
+      await relay?.stop();
+      await leader.stop();
+      await waker.stop();
+      for (const c of callers.values()) c.shutdown();
+      await ds.destroy();
+      await kafkaInfo.broker?.stop();
+      await db.stop();
+    })());
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    apiKeys: keys,
+    apiKeyGenerated: generated,
+    apiKeyFile,
+    databaseUrl: db.url,
+    kafkaBrokers: kafkaInfo.brokers,
+    instance,
+    app,
+    drain,
+    relay,
+    logger,
+    stop,
+  };
+}

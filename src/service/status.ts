@@ -1,0 +1,41 @@
+import type { Pool } from 'pg';
+import type { RouteCaller } from '../callout/route-caller';
+import { relayLag } from '../db/outbox/lag';
+import { queueCounts } from '../db/queue/counts';
+import type { DrainConsumer } from '../drain/consumer';
+import type { OutboxRelay } from '../relay/outbox-relay';
+
+export interface StatusSources {
+  pool: Pool;
+  instance: string;
+  drain: DrainConsumer;
+  relay: OutboxRelay | null;
+  kafkaBrokers: string[] | null;
+  callers: Map<string, RouteCaller>;
+  maxActive: number;
+}
+
+/** The /v1/status document. Secrets (route options, keys) never appear here. */
+export async function buildStatus(s: StatusSources) {
+  const [queue, lag] = await Promise.all([queueCounts(s.pool), relayLag(s.pool)]);
+  const breakers: Record<string, unknown> = {};
+  for (const [name, caller] of s.callers) {
+    const st = caller.stats;
+    breakers[name] = { state: st.breaker, inFlight: st.inFlight, calls: st.calls, failures: st.failures };
+  }
+  return {
+    instance: s.instance,
+    time: new Date().toISOString(),
+    queue: { ...queue.byState, oldestPendingAgeMs: queue.oldestPendingAgeMs, byRoute: queue.byRoute },
+    consumer: s.drain.stats,
+    relay: s.relay
+      ? { enabled: true, brokers: s.kafkaBrokers, ...s.relay.stats, lag }
+      : {
+          enabled: false,
+          reason: 'no Kafka brokers configured (KAFKA_BROKERS unset and no local broker)',
+          lag,
+        },
+    breakers,
+    planner: { maxActive: s.maxActive, active: 0, runs: [] },
+  };
+}

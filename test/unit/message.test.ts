@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { toKafkaMessage } from '../../src/relay/message';
+
+describe('Kafka message format', () => {
+  it('keys by entity:recordId, carries the contract fields and the event id header', () => {
+    const m = toKafkaMessage({
+      id: '1',
+      event_id: 'e-1',
+      entity: 'account',
+      record_id: '42',
+      op: 'update',
+      source: 'api',
+      payload: { a: 1 },
+      occurred_at: new Date('2026-01-01T00:00:00Z'),
+    });
+    expect(m.key).toBe('account:42');
+    expect(JSON.parse(String(m.value))).toEqual({
+      eventId: 'e-1',
+      entity: 'account',
+      recordId: '42',
+      op: 'update',
+      source: 'api',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      payload: { a: 1 },
+    });
+    expect(m.headers).toEqual({ 'sluice-event-id': 'e-1' });
+  });
+});
