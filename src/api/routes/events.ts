@@ -1,16 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { z } from 'zod';
 import { PushBodySchema, pushIds } from '../../capture/push';
-import { sendError, zodDetails } from '../errors';
+import { parseOr400, schemas } from '../validate';
+
+const Accepted = z.object({ ticket: z.string().uuid(), accepted: z.number().int() });
 
 export function eventsRoutes(app: FastifyInstance, deps: { pool: Pool; onAccepted(): void }) {
-  // 10,000 ids of up to 256 chars need more than Fastify's 1 MiB default.
-  app.post('/v1/events', { bodyLimit: 8 * 1024 * 1024 }, async (req, reply) => {
-    const parsed = PushBodySchema.safeParse(req.body);
-    if (!parsed.success)
-      return sendError(reply, 400, 'invalid_body', 'invalid push body', zodDetails(parsed.error));
-    const result = await pushIds(deps.pool, parsed.data);
-    deps.onAccepted();
-    return reply.code(202).send(result);
-  });
+  app.post(
+    '/v1/events',
+    {
+      // 10,000 ids of up to 256 chars need more than Fastify's 1 MiB default.
+      bodyLimit: 8 * 1024 * 1024,
+      ...schemas({
+        summary: 'Push changes by record id',
+        tags: ['capture'],
+        body: PushBodySchema,
+        response: { 202: Accepted },
+      }),
+    },
+    async (req, reply) => {
+      const body = parseOr400(PushBodySchema, req.body, reply, 'invalid_body', 'invalid push body');
+      if (!body) return reply;
+      const result = await pushIds(deps.pool, body);
+      deps.onAccepted();
+      return reply.code(202).send(result);
+    },
+  );
 }

@@ -1,16 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { sendError } from '../errors';
+import { schemas } from '../validate';
 
 export function healthRoutes(app: FastifyInstance, deps: { pool: Pool }) {
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/healthz', schemas({ summary: 'Liveness', tags: ['operate'], auth: false }), async () => ({
+    ok: true,
+  }));
   // Ready means able to accept: the database answers.
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      await deps.pool.query('SELECT 1');
-      return { ok: true };
-    } catch (err) {
-      return sendError(reply, 503, 'unavailable', `database unavailable: ${(err as Error).message}`);
-    }
-  });
+  app.get(
+    '/readyz',
+    schemas({ summary: 'Readiness: the database answers', tags: ['operate'], auth: false }),
+    async (_req, reply) => {
+      try {
+        await deps.pool.query('SELECT 1');
+        return { ok: true };
+      } catch (err) {
+        return sendError(reply, 503, 'unavailable', `database unavailable: ${(err as Error).message}`);
+      }
+    },
+  );
 }
