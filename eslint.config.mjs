@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.sluice/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules', 'node_modules/', 'dist/', '.sluice/', 'coverage/', 'bench/results/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
