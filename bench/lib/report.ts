@@ -12,17 +12,38 @@ export function machine() {
   };
 }
 
-export function toMarkdown(date: string, results: ScenarioResult[]): string {
+/**
+ * Fills `ratios` of every result that names others in `compareTo`: value / reference value, keyed by the
+ * reference's name. Both are from the same run; references that did not run (e.g. `--only`) are skipped.
+ */
+export function computeRatios(results: ScenarioResult[]): ScenarioResult[] {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  return results.map((r) => {
+    const ratios: Record<string, number> = { ...r.ratios };
+    for (const id of r.compareTo ?? []) {
+      const ref = byId.get(id);
+      if (ref && ref !== r && ref.value > 0) ratios[ref.name] = r.value / ref.value;
+    }
+    return Object.keys(ratios).length ? { ...r, ratios } : r;
+  });
+}
+
+/** Three significant digits, no trailing zeros: 0.05, 1.23, 412. */
+function formatRatio(v: number): string {
+  return v >= 1000 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
+}
+
+export function toMarkdown(date: string, results: ScenarioResult[], quick = false): string {
   const m = machine();
   const lines = [
-    `Run ${date} on ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}.`,
+    `Run ${date}${quick ? ' (--quick)' : ''} on ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}.`,
     '',
-    '| scenario | result | ratios (same run) |',
+    '| scenario | result | ratios (value / reference, same run) |',
     '|---|---:|---|',
     ...results.map((r) => {
       const ratios = Object.entries(r.ratios ?? {})
-        .map(([k, v]) => `${v.toFixed(2)}x ${k}`)
-        .join(', ');
+        .map(([k, v]) => `${formatRatio(v)}x ${k}`)
+        .join('; ');
       return `| ${r.name} | ${r.value.toLocaleString('en-US')} ${r.unit} | ${ratios || '-'} |`;
     }),
   ];
@@ -30,16 +51,18 @@ export function toMarkdown(date: string, results: ScenarioResult[]): string {
 }
 
 /** Writes bench/results/latest.{json,md} and replaces the table between the README's bench markers. */
-export function writeReport(results: ScenarioResult[], readme = 'README.md'): string {
+export function writeReport(raw: ScenarioResult[], opts: { quick?: boolean; readme?: string } = {}): string {
+  const results = computeRatios(raw);
   const date = new Date().toISOString();
   const dir = join('bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const md = toMarkdown(date, results);
+  const md = toMarkdown(date, results, opts.quick);
   writeFileSync(
     join(dir, 'latest.json'),
-    JSON.stringify({ date, machine: machine(), results }, null, 2) + '\n',
+    JSON.stringify({ date, quick: !!opts.quick, machine: machine(), results }, null, 2) + '\n',
   );
   writeFileSync(join(dir, 'latest.md'), md + '\n');
+  const readme = opts.readme ?? 'README.md';
   try {
     const text = readFileSync(readme, 'utf8');
     const start = '<!-- bench:start -->';

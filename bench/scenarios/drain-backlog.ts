@@ -3,9 +3,7 @@ import { RouteSchema } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
 import { DrainConsumer } from '../../src/drain/consumer';
 import { Leader } from '../../src/drain/leader';
-import { freshDatabase } from '../lib/database';
-import type { BenchSink } from '../lib/sink';
-import type { ScenarioResult } from '../lib/types';
+import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -13,8 +11,9 @@ const silent = { info() {}, warn() {}, error() {} };
  * Drain rate: a backlog of `rows` changes already committed, then the single-active consumer drains
  * it into the loopback sink through a webhook route. Time from start until every row is done.
  */
-export async function drainBacklog(sink: BenchSink, rows: number, concurrency = 32): Promise<ScenarioResult> {
-  const db = await freshDatabase('bench_drain');
+async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResult> {
+  const { sink, concurrency } = ctx;
+  const db = await ctx.freshDatabase('bench_drain');
   try {
     const route = RouteSchema.parse({
       name: 'sink',
@@ -55,13 +54,23 @@ export async function drainBacklog(sink: BenchSink, rows: number, concurrency = 
     await drain.stop();
     await leader.stop();
     const delivered = await sink.count();
+    const rate = Math.round(rows / seconds);
     return {
+      id: `drain-backlog-${rows}`,
       name: `drain ${rows.toLocaleString('en-US')}-row backlog (concurrency ${concurrency})`,
       unit: 'events/s',
-      value: Math.round(rows / seconds),
+      value: rate,
+      compareTo: ['limit-sink-capacity', 'limit-pg-update', 'peer-graphile-worker', 'peer-pg-boss'],
+      chart: [{ series: 'sluice', backlog: rows, eventsPerSec: rate }],
       detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: delivered },
     };
   } finally {
     await db.drop();
   }
 }
+
+export const drainBacklog: Scenario = {
+  id: 'drain-backlog',
+  title: 'Sluice drains a committed backlog into the loopback sink',
+  run: async (ctx, { quick }) => [await drainOnce(ctx, quick ? 5_000 : 20_000)],
+};

@@ -1,0 +1,8 @@
+// The scenario registry: `npm run bench` runs these in order (`--only id,...` picks some).
+// Add a scenario by writing bench/scenarios/<id>.ts exporting a `Scenario` and listing it here.
+// Results name peers/limits they compare to in `compareTo` (ids below); the report computes the ratios.
+// Limit ids: limit-sink-capacity, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
+import type { Scenario } from '../lib/types';
+import { drainBacklog } from './drain-backlog';
+
+export const scenarios: Scenario[] = [drainBacklog];
