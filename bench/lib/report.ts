@@ -1,6 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderChart } from './chart';
 import type { ScenarioResult } from './types';
 
 export function machine() {
@@ -14,7 +15,7 @@ export function machine() {
 
 /**
  * Fills `ratios` of every result that names others in `compareTo`: value / reference value, keyed by the
- * reference's name. Both are from the same run; references that did not run (e.g. `--only`) are skipped.
+ * reference's id. Both are from the same run; references that did not run (e.g. `--only`) are skipped.
  */
 export function computeRatios(results: ScenarioResult[]): ScenarioResult[] {
   const byId = new Map(results.map((r) => [r.id, r]));
@@ -22,7 +23,7 @@ export function computeRatios(results: ScenarioResult[]): ScenarioResult[] {
     const ratios: Record<string, number> = { ...r.ratios };
     for (const id of r.compareTo ?? []) {
       const ref = byId.get(id);
-      if (ref && ref !== r && ref.value > 0) ratios[ref.name] = r.value / ref.value;
+      if (ref && ref !== r && ref.value > 0) ratios[ref.id] = r.value / ref.value;
     }
     return Object.keys(ratios).length ? { ...r, ratios } : r;
   });
@@ -38,19 +39,19 @@ export function toMarkdown(date: string, results: ScenarioResult[], quick = fals
   const lines = [
     `Run ${date}${quick ? ' (--quick)' : ''} on ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}.`,
     '',
-    '| scenario | result | ratios (value / reference, same run) |',
+    '| scenario (`id`) | result | ratios: value / reference of the same run (by `id`) |',
     '|---|---:|---|',
     ...results.map((r) => {
       const ratios = Object.entries(r.ratios ?? {})
         .map(([k, v]) => `${formatRatio(v)}x ${k}`)
         .join('; ');
-      return `| ${r.name} | ${r.value.toLocaleString('en-US')} ${r.unit} | ${ratios || '-'} |`;
+      return `| ${r.name} (\`${r.id}\`) | ${r.value.toLocaleString('en-US')} ${r.unit} | ${ratios || '-'} |`;
     }),
   ];
   return lines.join('\n');
 }
 
-/** Writes bench/results/latest.{json,md} and replaces the table between the README's bench markers. */
+/** Writes bench/results/latest.{json,md}, bench/results/chart.svg and replaces the table between the README's bench markers. */
 export function writeReport(raw: ScenarioResult[], opts: { quick?: boolean; readme?: string } = {}): string {
   const results = computeRatios(raw);
   const date = new Date().toISOString();
@@ -62,6 +63,12 @@ export function writeReport(raw: ScenarioResult[], opts: { quick?: boolean; read
     JSON.stringify({ date, quick: !!opts.quick, machine: machine(), results }, null, 2) + '\n',
   );
   writeFileSync(join(dir, 'latest.md'), md + '\n');
+  const m = machine();
+  const points = results.flatMap((r) => r.chart ?? []);
+  writeFileSync(
+    join(dir, 'chart.svg'),
+    renderChart(points, `${date}, ${m.cores} cores ${m.cpu}, Node ${m.node}`) + '\n',
+  );
   const readme = opts.readme ?? 'README.md';
   try {
     const text = readFileSync(readme, 'utf8');

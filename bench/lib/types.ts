@@ -7,6 +7,7 @@ export interface ChartPoint {
   series: string;
   backlog: number;
   eventsPerSec?: number;
+  /** Median time from commit to delivery at the sink. */
   latencyMs?: number;
 }
 

@@ -4,5 +4,7 @@
 // Limit ids: limit-sink-capacity, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
 import type { Scenario } from '../lib/types';
 import { drainBacklog } from './drain-backlog';
+import { limitPostgres } from './limit-postgres';
+import { limitSink } from './limit-sink';
 
-export const scenarios: Scenario[] = [drainBacklog];
+export const scenarios: Scenario[] = [limitSink, limitPostgres, drainBacklog];

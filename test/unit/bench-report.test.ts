@@ -11,7 +11,7 @@ const sink: ScenarioResult = {
 const peer: ScenarioResult = { id: 'peer-pg-boss', name: 'pg-boss drain', unit: 'events/s', value: 500 };
 
 describe('computeRatios', () => {
-  it('divides by each reference that ran in the same run, keyed by its name', () => {
+  it('divides by each reference that ran in the same run, keyed by its id', () => {
     const sluice: ScenarioResult = {
       id: 'drain',
       name: 'drain',
@@ -20,7 +20,7 @@ describe('computeRatios', () => {
       compareTo: ['limit-sink-capacity', 'peer-pg-boss', 'peer-graphile-worker'],
     };
     const [out] = computeRatios([sluice, sink, peer]);
-    expect(out.ratios).toEqual({ 'sink capacity': 0.2, 'pg-boss drain': 4 });
+    expect(out.ratios).toEqual({ 'limit-sink-capacity': 0.2, 'peer-pg-boss': 4 });
   });
   it('skips zero references and leaves results without compareTo alone', () => {
     const zero = { ...peer, value: 0 };
@@ -30,6 +30,8 @@ describe('computeRatios', () => {
   });
   it('prints the ratios in the markdown row', () => {
     const [r] = computeRatios([{ ...peer, compareTo: ['limit-sink-capacity'] }, sink]);
-    expect(toMarkdown('2026-01-01', [r])).toContain('| pg-boss drain | 500 events/s | 0.05x sink capacity |');
+    expect(toMarkdown('2026-01-01', [r])).toContain(
+      '| pg-boss drain (`peer-pg-boss`) | 500 events/s | 0.05x limit-sink-capacity |',
+    );
   });
 });
