@@ -20,3 +20,23 @@ export function bearerAuth(keys: string[]) {
     if (!ok) return sendError(reply, 401, 'unauthorized', 'invalid API key');
   };
 }
+
+/** Operational endpoints an operator may open to callers without a key (SLUICE_PUBLIC_ENDPOINTS). */
+export const PUBLIC_ABLE = ['healthz', 'readyz', 'metrics', 'docs'] as const;
+export type PublicAble = (typeof PUBLIC_ABLE)[number];
+
+/**
+ * One onRequest hook for the whole server: every route needs the key unless it declares `auth: false`
+ * (it authenticates otherwise, e.g. signed webhooks, or serves no data, e.g. the dashboard shell) or
+ * is an operational endpoint listed in `publicEndpoints`. Unknown paths fall through to the 404.
+ */
+export function authHook(keys: string[], publicEndpoints: readonly string[]) {
+  const authenticate = bearerAuth(keys);
+  const open = new Set(publicEndpoints);
+  return async function requireKey(req: FastifyRequest, reply: FastifyReply) {
+    const zod = (req.routeOptions.config as { zod?: { auth?: boolean; publicAs?: string } } | undefined)?.zod;
+    if (!zod || zod.auth === false) return;
+    if (zod.publicAs && open.has(zod.publicAs)) return;
+    return authenticate(req, reply);
+  };
+}

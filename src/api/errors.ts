@@ -23,6 +23,7 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
   FST_ERR_VALIDATION: 'invalid_request',
+  SLUICE_RATE_LIMITED: 'rate_limited',
 };
 
 /** Postgres unreachable (or shutting down): the caller should retry, nothing was accepted. */

@@ -1,9 +1,16 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { bearerAuth } from './auth';
+import type { Registry } from 'prom-client';
+import { authHook } from './auth';
 import { errorHandler, sendError } from './errors';
+import { openApiCollector } from './openapi';
+import { registerIngestRateLimit } from './rate-limit';
+import { dashboardRoutes } from './routes/dashboard';
+import { deadLetterRoutes } from './routes/dead-letters';
+import { docsRoutes } from './routes/docs';
 import { eventsRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
 import { statusRoutes } from './routes/status';
 import { ticketRoutes } from './routes/tickets';
 
@@ -14,6 +21,11 @@ export interface ApiDeps {
   status(): Promise<unknown>;
   /** Called after a push commits (wakes the local drain and relay at once). */
   onAccepted(): void;
+  metrics: Registry;
+  /** Operational endpoints open without a key: any of healthz, readyz, metrics, docs. */
+  publicEndpoints: readonly string[];
+  /** Requests per key per second on the ingestion endpoints; 0: no limit. */
+  ingestRatePerSecond: number;
 }
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
@@ -31,13 +43,24 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
+  // Callers can correlate their request with our logs (which carry reqId).
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onRequest', authHook(deps.apiKeys, deps.publicEndpoints));
+  const openApi = openApiCollector(app);
 
-  healthRoutes(app, deps);
-  app.register(async (v1) => {
-    v1.addHook('onRequest', bearerAuth(deps.apiKeys));
-    eventsRoutes(v1, deps);
-    ticketRoutes(v1, deps);
-    statusRoutes(v1, deps);
+  app.register(async (scope) => {
+    // Registered first so its onRoute hook sees every route below.
+    await registerIngestRateLimit(scope, deps.ingestRatePerSecond);
+    healthRoutes(scope, deps);
+    metricsRoutes(scope, deps);
+    docsRoutes(scope, { openApi: openApi.document });
+    dashboardRoutes(scope);
+    eventsRoutes(scope, deps);
+    ticketRoutes(scope, deps);
+    statusRoutes(scope, deps);
+    deadLetterRoutes(scope, deps);
   });
   return app;
 }

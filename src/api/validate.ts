@@ -14,8 +14,10 @@ export interface RouteSchemas {
   querystring?: z.ZodType;
   /** Status -> schema of the answer, for the docs. */
   response?: Record<number, z.ZodType>;
-  /** false for the few routes that need no API key. */
+  /** false for the few routes that need no API key (they authenticate otherwise, or serve no data). */
   auth?: boolean;
+  /** An operational endpoint the operator may open without a key via SLUICE_PUBLIC_ENDPOINTS. */
+  publicAs?: 'healthz' | 'readyz' | 'metrics' | 'docs';
 }
 
 export function schemas(s: RouteSchemas) {

@@ -29,6 +29,8 @@ export class RouteCaller {
   private openedAt: number | null = null;
   private calls = 0;
   private failures = 0;
+  /** Metrics hook: every HTTP request's latency and outcome (`2xx`..`5xx`, `error`). */
+  onCallout: ((route: string, seconds: number, outcome: string) => void) | null = null;
 
   constructor(
     readonly route: RouteConfig,
@@ -76,12 +78,19 @@ export class RouteCaller {
   }
 
   private async send(config: AxiosRequestConfig): Promise<AxiosResponse> {
-    const res = await this.http.request({
-      ...config,
-      signal: AbortSignal.timeout(this.route.breaker.timeoutMs),
-    });
-    if (res.status < 200 || res.status >= 300) throw new HttpStatusError(res);
-    return res;
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      const res = await this.http.request({
+        ...config,
+        signal: AbortSignal.timeout(this.route.breaker.timeoutMs),
+      });
+      outcome = `${Math.floor(res.status / 100)}xx`;
+      if (res.status < 200 || res.status >= 300) throw new HttpStatusError(res);
+      return res;
+    } finally {
+      this.onCallout?.(this.route.name, (performance.now() - started) / 1000, outcome);
+    }
   }
 
   private async deliverChunk(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {

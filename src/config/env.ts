@@ -40,6 +40,24 @@ export const EnvSchema = z.object({
   SLUICE_LEADER_TTL_MS: intFrom(4000, 500, 600_000),
   SLUICE_ROW_LEASE_MS: intFrom(60_000, 1000, 86_400_000),
   SLUICE_INSTANCE: z.string().optional(),
+  /**
+   * Operational endpoints open without an API key: any of healthz, readyz, metrics, docs (comma list;
+   * `none` for none). Everything else always needs a key.
+   */
+  SLUICE_PUBLIC_ENDPOINTS: z
+    .string()
+    .default('healthz,readyz')
+    .transform((s) =>
+      s.trim() === 'none'
+        ? []
+        : s
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['healthz', 'readyz', 'metrics', 'docs']))),
+  /** Requests per API key (webhooks: per source) per second on the ingestion endpoints; 0: no limit. */
+  SLUICE_INGEST_RATE_LIMIT: intFrom(1000, 0, 1_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof EnvSchema>;

@@ -9,6 +9,7 @@ import { heartbeat } from '../db/queue/heartbeat';
 import { recoverExpired, releaseMine, releaseOthers } from '../db/queue/recover';
 import type { ClaimedEvent } from '../db/queue/types';
 import type { Leader } from './leader';
+import type { DrainObserver } from './observer';
 import { settle } from './settle';
 
 export type ConsumerState = 'standby' | 'idle' | 'running' | 're-armed' | 'stopped';
@@ -52,6 +53,8 @@ export class DrainConsumer {
   private loop: Promise<void> | null = null;
   private readonly counters = { started: 0, finished: 0, delivered: 0, retried: 0, dead: 0, deferred: 0 };
   private lastBatch: DrainStats['lastBatch'] = null;
+  /** Metrics and logs hook in here (set once after construction). */
+  observer: DrainObserver | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -172,6 +175,7 @@ export class DrainConsumer {
       this.counters.retried += s.counts.retried;
       this.counters.dead += s.counts.dead;
       this.counters.deferred += s.counts.deferred;
+      this.observer?.batchSettled(pairs, s, Date.now() - started);
     } finally {
       clearInterval(beat);
       this.counters.finished++;

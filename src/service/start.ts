@@ -13,6 +13,8 @@ import { DrainConsumer } from '../drain/consumer';
 import { Leader } from '../drain/leader';
 import { Waker } from '../drain/waker';
 import { createLogger, type Logger } from '../lib/logger';
+import { createServiceMetrics } from '../metrics/registry';
+import { deadLetterLog, observers } from '../drain/observer';
 import { createKafka } from '../relay/kafka-client';
 import { OutboxRelay } from '../relay/outbox-relay';
 import { resolveDatabase, resolveKafka } from './infra';
@@ -97,12 +99,19 @@ export async function startService(
     callers,
     maxActive: env.SLUICE_MAX_ACTIVE,
   };
+  const status = () => buildStatus(statusSources);
+  const metrics = createServiceMetrics(status);
+  drain.observer = observers(metrics.drainObserver, deadLetterLog(logger.child({ part: 'drain' })));
+  for (const c of callers.values()) c.onCallout = metrics.observeCallout;
   const app = buildServer({
     pool,
     apiKeys: keys,
     logger: logger.child({ part: 'api' }),
-    status: () => buildStatus(statusSources),
+    status,
     onAccepted: wakeAll,
+    metrics: metrics.registry,
+    publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
+    ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
   });
   await app.listen({ port: env.PORT, host: env.HOST });
   const address = app.server.address();

@@ -4,13 +4,13 @@ import { sendError } from '../errors';
 import { schemas } from '../validate';
 
 export function healthRoutes(app: FastifyInstance, deps: { pool: Pool }) {
-  app.get('/healthz', schemas({ summary: 'Liveness', tags: ['operate'], auth: false }), async () => ({
+  app.get('/healthz', schemas({ summary: 'Liveness', tags: ['operate'], publicAs: 'healthz' }), async () => ({
     ok: true,
   }));
   // Ready means able to accept: the database answers.
   app.get(
     '/readyz',
-    schemas({ summary: 'Readiness: the database answers', tags: ['operate'], auth: false }),
+    schemas({ summary: 'Readiness: the database answers', tags: ['operate'], publicAs: 'readyz' }),
     async (_req, reply) => {
       try {
         await deps.pool.query('SELECT 1');

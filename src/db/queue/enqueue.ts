@@ -1,4 +1,5 @@
 import type { Op } from '../../config/route-schema';
+import { countIngested } from '../../metrics/ingest-counter';
 import { rows, type Queryable } from '../pool';
 
 export interface EnqueueInput {
@@ -25,5 +26,6 @@ export async function enqueue(db: Queryable, input: EnqueueInput): Promise<numbe
     'SELECT sluice_enqueue($1, $2, $3, $4::text[], $5::jsonb[], $6::uuid) AS n',
     [input.entity, input.op, input.source, input.ids, payloads, input.ticket ?? null],
   );
+  countIngested(input.source, row.n);
   return row.n;
 }

@@ -1,0 +1,51 @@
+import type { CalloutOutcome } from '../callout/route-caller';
+import type { ClaimedEvent } from '../db/queue/types';
+import type { Settlement } from './settle';
+
+export interface SettledPair {
+  event: ClaimedEvent;
+  outcome: CalloutOutcome;
+}
+
+/** Read-only hooks on the drain (metrics, logs). Must not throw or block. */
+export interface DrainObserver {
+  /** After a batch settled: what each claimed row became, and how long the batch took. */
+  batchSettled(pairs: SettledPair[], settlement: Settlement, ms: number): void;
+}
+
+/** Fans one drain's notifications out to several observers. */
+export function observers(...list: DrainObserver[]): DrainObserver {
+  return {
+    batchSettled: (pairs, s, ms) => {
+      for (const o of list) o.batchSettled(pairs, s, ms);
+    },
+  };
+}
+
+type Log = { warn(o: object, m: string): void };
+
+/** One log line per dead letter, carrying its event id, so an operator can follow a change end to end. */
+export function deadLetterLog(log: Log): DrainObserver {
+  return {
+    batchSettled(pairs, s) {
+      const dead = new Set(s.failures.filter((f) => f.dead).map((f) => f.id));
+      if (dead.size === 0) return;
+      for (const { event, outcome } of pairs) {
+        if (!dead.has(event.id)) continue;
+        const o = outcome as { status?: number | null; error?: string };
+        log.warn(
+          {
+            eventId: event.eventId,
+            route: event.route,
+            entity: event.entity,
+            recordId: event.recordId,
+            attempts: event.attempts,
+            status: o.status ?? null,
+            error: o.error,
+          },
+          'dead-lettered',
+        );
+      }
+    },
+  };
+}
