@@ -25,7 +25,8 @@ export class RouteCaller {
   private readonly http: AxiosInstance;
   private readonly breaker: CircuitBreaker<[AxiosRequestConfig], AxiosResponse>;
   private readonly limit: Semaphore;
-  private readonly batch: number;
+  /** Events per request (the connector's batch size for this route). */
+  readonly batch: number;
   private openedAt: number | null = null;
   private calls = 0;
   private failures = 0;

@@ -39,6 +39,18 @@ export const EnvSchema = z.object({
   SLUICE_POLL_MS: intFrom(1000, 10, 600_000),
   SLUICE_LEADER_TTL_MS: intFrom(4000, 500, 600_000),
   SLUICE_ROW_LEASE_MS: intFrom(60_000, 1000, 86_400_000),
+  /** A drain batch running longer than this logs a warning and raises an alert event. */
+  SLUICE_BATCH_WARN_AFTER_MS: intFrom(20 * 60_000, 1000, 7 * 86_400_000),
+  /** A drain batch running longer than this hands its unfinished rows back to the queue. */
+  SLUICE_BATCH_STOP_AFTER_MS: intFrom(60 * 60_000, 1000, 7 * 86_400_000),
+  /** Rows in flight at once across batches (default: twice the batch size). */
+  SLUICE_MAX_IN_FLIGHT: intFrom(0, 0, 100_000),
+  /** SIGTERM: how long in-flight callouts may finish before their rows are handed back. */
+  SLUICE_SHUTDOWN_GRACE_MS: intFrom(10_000, 0, 600_000),
+  /** Done queue rows and published change-log rows older than this are pruned (dead letters are kept). */
+  SLUICE_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(7),
+  /** How often the leader prunes. */
+  SLUICE_PRUNE_INTERVAL_MS: intFrom(60_000, 100, 86_400_000),
   SLUICE_INSTANCE: z.string().optional(),
   /**
    * Operational endpoints open without an API key: any of healthz, readyz, metrics, docs (comma list;

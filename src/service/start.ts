@@ -11,6 +11,7 @@ import { poolOf } from '../db/pool';
 import { syncRoutes } from '../db/queue/sync-routes';
 import { DrainConsumer } from '../drain/consumer';
 import { Leader } from '../drain/leader';
+import { Pruner } from '../drain/pruner';
 import { Waker } from '../drain/waker';
 import { createLogger, type Logger } from '../lib/logger';
 import { createServiceMetrics } from '../metrics/registry';
@@ -67,8 +68,22 @@ export async function startService(
     leader,
     callers,
     routes,
-    { batchSize: env.SLUICE_BATCH_SIZE, pollMs: env.SLUICE_POLL_MS, rowLeaseMs: env.SLUICE_ROW_LEASE_MS },
+    {
+      batchSize: env.SLUICE_BATCH_SIZE,
+      pollMs: env.SLUICE_POLL_MS,
+      rowLeaseMs: env.SLUICE_ROW_LEASE_MS,
+      maxInFlight: env.SLUICE_MAX_IN_FLIGHT,
+      warnAfterMs: env.SLUICE_BATCH_WARN_AFTER_MS,
+      stopAfterMs: env.SLUICE_BATCH_STOP_AFTER_MS,
+      shutdownGraceMs: env.SLUICE_SHUTDOWN_GRACE_MS,
+    },
     logger.child({ part: 'drain' }),
+  );
+  const pruner = new Pruner(
+    pool,
+    () => leader.isLeader,
+    { retentionMs: env.SLUICE_RETENTION_DAYS * 86_400_000, intervalMs: env.SLUICE_PRUNE_INTERVAL_MS },
+    logger.child({ part: 'prune' }),
   );
   const relay = kafkaInfo.brokers
     ? new OutboxRelay(
@@ -89,11 +104,13 @@ export async function startService(
   leader.start();
   drain.start();
   relay?.start();
+  pruner.start();
 
   const statusSources = {
     pool,
     instance,
     drain,
+    pruner,
     relay,
     kafkaBrokers: kafkaInfo.brokers,
     callers,
@@ -121,6 +138,7 @@ export async function startService(
   const stop = () =>
     (stopped ??= (async () => {
       await app.close();
+      await pruner.stop();
       await drain.stop();
       await relay?.stop();
       await leader.stop();

@@ -3,12 +3,14 @@ import type { RouteCaller } from '../callout/route-caller';
 import { relayLag } from '../db/outbox/lag';
 import { queueCounts } from '../db/queue/counts';
 import type { DrainConsumer } from '../drain/consumer';
+import type { Pruner } from '../drain/pruner';
 import type { OutboxRelay } from '../relay/outbox-relay';
 
 export interface StatusSources {
   pool: Pool;
   instance: string;
   drain: DrainConsumer;
+  pruner?: Pruner;
   relay: OutboxRelay | null;
   kafkaBrokers: string[] | null;
   callers: Map<string, RouteCaller>;
@@ -27,7 +29,7 @@ export async function buildStatus(s: StatusSources) {
     instance: s.instance,
     time: new Date().toISOString(),
     queue: { ...queue.byState, oldestPendingAgeMs: queue.oldestPendingAgeMs, byRoute: queue.byRoute },
-    consumer: s.drain.stats,
+    consumer: { ...s.drain.stats, ...(s.pruner && { pruned: s.pruner.stats }) },
     relay: s.relay
       ? { enabled: true, brokers: s.kafkaBrokers, ...s.relay.stats, lag }
       : {

@@ -1,4 +1,5 @@
 import { Initial1000000000001 } from './0001-initial';
+import { DrainRetention1000000000003 } from './0003-drain-retention';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
-export const migrations = [Initial1000000000001];
+export const migrations = [Initial1000000000001, DrainRetention1000000000003];

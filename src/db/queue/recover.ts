@@ -12,23 +12,35 @@ export async function recoverExpired(db: Queryable): Promise<number> {
   return res.rowCount ?? 0;
 }
 
-/** On taking leadership: rows still held by an earlier leader are released at once, not after their lease. */
-export async function releaseOthers(db: Queryable, holder: string): Promise<number> {
+/**
+ * On taking leadership: rows still held by an earlier leader, or by an earlier life of this process
+ * (claimed before a database outage and no longer in its window), are released at once, not after
+ * their lease.
+ */
+export async function releaseStale(db: Queryable, holder: string, keep: string[]): Promise<number> {
   const res = await db.query(
     `UPDATE event_queue SET state = 'pending', locked_by = NULL, locked_until = NULL, run_at = now(), updated_at = now()
-      WHERE state = 'running' AND locked_by IS DISTINCT FROM $1`,
-    [holder],
+      WHERE state = 'running' AND (locked_by IS DISTINCT FROM $1 OR id <> ALL ($2::bigint[]))`,
+    [holder, keep],
   );
   return res.rowCount ?? 0;
 }
 
-/** Gives back rows this process claimed but did not settle (shutdown), without spending their attempt. */
-export async function releaseMine(db: Queryable, holder: string, ids?: string[]): Promise<number> {
+/**
+ * Gives back rows this process claimed but did not settle. By default (shutdown) the attempt is
+ * refunded, since the row was not its fault; a stopped slow batch keeps it.
+ */
+export async function releaseMine(
+  db: Queryable,
+  holder: string,
+  ids?: string[],
+  { refund = true }: { refund?: boolean } = {},
+): Promise<number> {
   const res = await db.query(
-    `UPDATE event_queue SET state = 'pending', locked_by = NULL, locked_until = NULL, attempts = greatest(attempts - 1, 0),
-            updated_at = now()
+    `UPDATE event_queue SET state = 'pending', locked_by = NULL, locked_until = NULL, run_at = now(),
+            attempts = CASE WHEN $3 THEN greatest(attempts - 1, 0) ELSE attempts END, updated_at = now()
       WHERE state = 'running' AND locked_by = $1 AND ($2::bigint[] IS NULL OR id = ANY ($2::bigint[]))`,
-    [holder, ids ?? null],
+    [holder, ids ?? null, refund],
   );
   return res.rowCount ?? 0;
 }
