@@ -13,7 +13,7 @@ export interface ServiceMetrics {
 
 const STATES = ['pending', 'running', 'done', 'dead'] as const;
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
-const CONSUMER_STATES = ['standby', 'idle', 'running', 're-armed', 'stopped'] as const;
+const CONSUMER_STATES = ['standby', 'idle', 'running', 're-armed', 'stopping', 'stopped'] as const;
 
 /**
  * The Prometheus registry of one service. Hot points (deliveries, callouts, batches) count as they
