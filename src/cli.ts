@@ -1,6 +1,7 @@
 // The `sluice` command. Each subcommand lives in src/cli/<name>.ts and registers itself here.
 import { Command } from 'commander';
 import { ConfigError } from './config/load';
+import { registerCapture } from './cli/capture';
 import { registerDlq } from './cli/dlq';
 import { registerMigrate } from './cli/migrate';
 import { registerPush } from './cli/push';
@@ -17,6 +18,7 @@ registerStart(program);
 registerMigrate(program);
 registerStatus(program);
 registerPush(program);
+registerCapture(program);
 registerDlq(program);
 
 program.parseAsync(process.argv).catch((err) => {

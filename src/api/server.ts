@@ -13,12 +13,17 @@ import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { statusRoutes } from './routes/status';
 import { ticketRoutes } from './routes/tickets';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiDeps {
   pool: Pool;
   apiKeys: string[];
   logger: FastifyBaseLogger;
   status(): Promise<unknown>;
+  /** source -> secret of the signed webhooks. */
+  webhookSecrets: Record<string, string>;
+  /** Largest webhook body, bytes. */
+  webhookBodyLimit: number;
   /** Called after a push commits (wakes the local drain and relay at once). */
   onAccepted(): void;
   metrics: Registry;
@@ -61,6 +66,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ticketRoutes(scope, deps);
     statusRoutes(scope, deps);
     deadLetterRoutes(scope, deps);
+    // Signed by HMAC, not by an API key (auth: false in its schemas).
+    webhookRoutes(scope, deps);
   });
   return app;
 }

@@ -27,6 +27,8 @@ export const EnvSchema = z.object({
   SLUICE_CONFIG: z.string().optional(),
   SLUICE_API_KEYS: csv,
   SLUICE_WEBHOOK_SECRETS: csv,
+  /** Largest accepted webhook body, bytes (1 MiB). */
+  SLUICE_WEBHOOK_BODY_LIMIT: intFrom(1024 * 1024, 1024, 64 * 1024 * 1024),
   SLUICE_MAX_ACTIVE: intFrom(5, 1, 1000),
   SLUICE_HOME: z.string().default('.sluice'),
   /** Embedded Postgres port when DATABASE_URL is unset. */

@@ -123,6 +123,8 @@ export async function startService(
   const app = buildServer({
     pool,
     apiKeys: keys,
+    webhookSecrets: config.webhookSecrets,
+    webhookBodyLimit: env.SLUICE_WEBHOOK_BODY_LIMIT,
     logger: logger.child({ part: 'api' }),
     status,
     onAccepted: wakeAll,
