@@ -29,7 +29,7 @@ export function functionName(schema: string, table: string): string {
 }
 
 function payloadExpr(alias: string, spec: CaptureSpec): string {
-  if (!spec.columns) return `to_jsonb(${alias})`;
+  if (!spec.columns) return `to_jsonb(${alias}.*)`;
   const cols = [...new Set([spec.idColumn, ...spec.columns])];
   // jsonb_build_object takes at most 100 arguments: 50 columns per call, concatenated.
   const parts: string[] = [];
@@ -61,23 +61,21 @@ export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], slu
   const id = qi(spec.idColumn);
   const entity = ql(spec.entity);
   const source = ql(`trigger:${spec.schema}.${spec.table}`);
-  const call = (op: string, alias: string) =>
-    `PERFORM ${enqueue}(${entity}, '${op}', ${source}, array_agg(${alias}.${id}::text), array_agg(${payloadExpr(alias, spec)}), NULL)`;
+  // EXECUTE: planned afresh with the transition table's real size (a cached plan made for a 1-row
+  // statement would nest-loop through a 50,000-row one). Names are plain identifiers: no $ inside.
+  const call = (op: string, alias: string, rest: string) =>
+    `EXECUTE $q$SELECT ${enqueue}(${entity}, '${op}', ${source}, array_agg(${alias}.${id}::text), array_agg(${payloadExpr(alias, spec)}), NULL) ${rest} HAVING count(*) > 0$q$;`;
   return `
 CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sluice$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    ${call('insert', 'n')} FROM sluice_new n HAVING count(*) > 0;
+    ${call('insert', 'n', 'FROM sluice_new n')}
   ELSIF TG_OP = 'UPDATE' THEN
-    ${call('update', 'n')}
-      FROM sluice_old o JOIN sluice_new n ON o.${id} = n.${id}
-     WHERE ${changedExpr(watched)} HAVING count(*) > 0;
-    ${call('delete', 'o')}
-      FROM sluice_old o WHERE NOT EXISTS (SELECT 1 FROM sluice_new n WHERE n.${id} = o.${id}) HAVING count(*) > 0;
-    ${call('insert', 'n')}
-      FROM sluice_new n WHERE NOT EXISTS (SELECT 1 FROM sluice_old o WHERE o.${id} = n.${id}) HAVING count(*) > 0;
+    ${call('update', 'n', `FROM sluice_old o JOIN sluice_new n ON o.${id} = n.${id} WHERE ${changedExpr(watched)}`)}
+    ${call('delete', 'o', `FROM sluice_old o WHERE NOT EXISTS (SELECT 1 FROM sluice_new n WHERE n.${id} = o.${id})`)}
+    ${call('insert', 'n', `FROM sluice_new n WHERE NOT EXISTS (SELECT 1 FROM sluice_old o WHERE o.${id} = n.${id})`)}
   ELSE
-    ${call('delete', 'o')} FROM sluice_old o HAVING count(*) > 0;
+    ${call('delete', 'o', 'FROM sluice_old o')}
   END IF;
   RETURN NULL;
 END
