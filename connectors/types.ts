@@ -29,8 +29,14 @@ export interface Connector<Options = unknown> {
   name: string;
   /** Validates the route's `options`; a failure stops start-up with the route and field named. */
   optionsSchema: z.ZodType<Options>;
-  /** >1: events per request this connector can take. */
+  /** >1: events per request this connector can take (a route's `batchSize` may lower it). */
   maxBatch?: number;
+  /**
+   * Batching connectors: events with different keys never share a request (e.g. upserts vs deletes,
+   * or different object types). Absent: any events may share one.
+   */
+  groupKey?(event: DeliveryEvent, options: Options): string;
+  /** One request for these events (one event unless `maxBatch` > 1). May throw: the events become dead letters. */
   buildRequest(events: DeliveryEvent[], options: Options): AxiosRequestConfig;
   /**
    * Reads a 2xx response as one outcome per event (same order). Absent: every event succeeded.

@@ -1,21 +1,17 @@
 import CircuitBreaker from 'opossum';
 import type { RouteConfig } from '../config/route-schema';
-import { isRetriableStatus } from './classify';
+import { classifyFailure } from './classify';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
-/** Thrown inside the breaker for a non-2xx response, so opossum can count it (or not, see errorFilter). */
-export class HttpStatusError extends Error {
-  override name = 'HttpStatusError';
-  constructor(readonly response: { status: number; headers: Record<string, unknown>; data: unknown }) {
-    super(`HTTP ${response.status}`);
-  }
-}
+export { HttpStatusError } from './classify';
 
 /**
- * One named breaker per route. Caller mistakes (4xx other than 408/429) are not the endpoint's fault,
- * so errorFilter keeps them from opening it. Timeouts are enforced by the HTTP request itself
- * (AbortSignal), so opossum's own timer is off.
+ * One named breaker per route, opening on its rolling error rate. Failures we class as permanent (4xx other
+ * than 408/429, a bad request) are the caller's mistake, not the endpoint's, so errorFilter keeps them
+ * from counting. Timeouts are enforced per request (an AbortSignal that really closes the socket), so
+ * opossum's own timer is off: its single shared abortController would cancel every request in flight.
+ * Half-open probing is done by RouteCaller (opossum lets exactly one call through), see probe-gate.ts.
  */
 export function createBreaker<A extends unknown[], R>(
   name: string,
@@ -29,7 +25,7 @@ export function createBreaker<A extends unknown[], R>(
     resetTimeout: cfg.resetTimeoutMs,
     rollingCountTimeout: cfg.rollingCountTimeoutMs,
     volumeThreshold: cfg.volumeThreshold,
-    errorFilter: (err: unknown) => err instanceof HttpStatusError && !isRetriableStatus(err.response.status),
+    errorFilter: (err: unknown) => classifyFailure(err).kind === 'permanent',
   });
 }
 

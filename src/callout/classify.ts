@@ -5,20 +5,32 @@ export function isRetriableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
-const RETRIABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ERR_CANCELED',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-  'UND_ERR_SOCKET',
+/**
+ * Transport errors carrying these codes come from the request itself (a bad URL or option, a body over
+ * the limit): sending it again cannot help. Any other coded error (refused, reset, DNS, TLS, timeout,
+ * abort) is the network's or the endpoint's trouble and worth a retry.
+ */
+const REQUEST_PROBLEM_CODES = new Set([
+  'ERR_INVALID_URL',
+  'ERR_BAD_OPTION',
+  'ERR_BAD_OPTION_VALUE',
+  'ERR_NOT_SUPPORT',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_UNESCAPED_CHARACTERS',
+  'ERR_FR_MAX_BODY_LENGTH_EXCEEDED',
+  'ERR_FR_TOO_MANY_REDIRECTS',
 ]);
+
+/** Thrown inside the breaker for a non-2xx response, so opossum can count it (or not, see errorFilter). */
+export class HttpStatusError extends Error {
+  override name = 'HttpStatusError';
+  constructor(readonly response: { status: number; headers: Record<string, unknown>; data: unknown }) {
+    super(`HTTP ${response.status}`);
+  }
+}
 
 /** Retry-After as seconds or an HTTP date -> ms from now (null when absent or unreadable). */
 export function parseRetryAfter(value: unknown, now = Date.now()): number | null {
@@ -60,12 +72,18 @@ export function classifyResponse(res: {
   return { kind: 'permanent', status: res.status, error, response };
 }
 
-/** A transport error (no response) -> outcome: network trouble and timeouts are retriable. */
+/** A transport error (no response) -> outcome: network trouble, TLS and timeouts are retriable. */
 export function classifyError(err: unknown): Outcome {
   const e = err as { code?: string; message?: string; name?: string };
   const message = e?.message ?? String(err);
-  if ((e?.code && RETRIABLE_CODES.has(e.code)) || e?.name === 'AbortError' || e?.name === 'TimeoutError') {
+  const timeoutOrAbort = e?.name === 'AbortError' || e?.name === 'TimeoutError';
+  if ((e?.code && !REQUEST_PROBLEM_CODES.has(e.code)) || timeoutOrAbort) {
     return { kind: 'retriable', status: null, error: `${e.code ?? e.name}: ${message}` };
   }
   return { kind: 'permanent', status: null, error: message };
+}
+
+/** Any failure of a callout -> outcome (one place, used by the breaker's errorFilter and by the caller). */
+export function classifyFailure(err: unknown): Outcome {
+  return err instanceof HttpStatusError ? classifyResponse(err.response) : classifyError(err);
 }

@@ -3,33 +3,74 @@ import type CircuitBreaker from 'opossum';
 import type { Connector, DeliveryEvent, Outcome } from '../../connectors/types';
 import type { RouteConfig } from '../config/route-schema';
 import { Semaphore } from '../lib/semaphore';
-import { breakerState, createBreaker, HttpStatusError, type BreakerState } from './breaker';
-import { classifyError, classifyResponse } from './classify';
+import { breakerState, createBreaker, type BreakerState } from './breaker';
+import { classifyFailure, HttpStatusError } from './classify';
 import { createHttpClient } from './http-client';
+import { ProbeGate, type Admission } from './probe-gate';
+import { createRateLimiter, type RateLimiter } from './rate-limit';
 
-/** An outcome, or "not tried: the breaker is open, come back at `retryAt`". */
+/** An outcome, or "not tried: the breaker is open, come back at `retryAt`" (the attempt is not spent). */
 export type CalloutOutcome = Outcome | { kind: 'deferred'; retryAt: Date; error: string };
 
 export interface RouteCallerStats {
-  inFlight: number;
-  calls: number;
-  failures: number;
+  state: BreakerState;
+  /** Same as `state` (older name). */
   breaker: BreakerState;
+  /** Requests on the wire now. */
+  inFlight: number;
+  /** Requests waiting for a concurrency slot or a rate-limit token. */
+  queued: number;
+  /** Requests sent (probes included). */
+  calls: number;
+  /** Requests that failed: no 2xx (transport error, timeout or non-2xx status). */
+  failures: number;
+  timeouts: number;
+  /** Requests not sent because the breaker was open (their events deferred). */
+  rejections: number;
+  /** Events deferred by the breaker. */
+  deferred: number;
+  /** Half-open probe requests sent. */
+  probes: number;
+  /** Times the breaker opened. */
+  opens: number;
+  /** When the breaker last opened (ms epoch), null while closed. */
   openedAt: number | null;
+  /** While open: when it goes half-open and lets probes through (ms epoch). */
+  nextAttemptAt: number | null;
+}
+
+/** Typed lifecycle hooks: breaker transitions, for logs, alerts and metrics. */
+export interface RouteCallerHooks {
+  onBreakerChange?(route: string, state: BreakerState, stats: RouteCallerStats): void;
 }
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
 
-/** Delivers a route's events: connector request building, concurrency cap, breaker, classification. */
+/**
+ * Delivers a route's events: groups and chunks them for the connector, caps concurrency, applies the
+ * rate limit, sends through the breaker with a per-request timeout, and classifies what came back.
+ */
 export class RouteCaller {
   private readonly http: AxiosInstance;
   private readonly breaker: CircuitBreaker<[AxiosRequestConfig], AxiosResponse>;
-  private readonly limit: Semaphore;
+  private readonly gate: ProbeGate;
+  private readonly slots: Semaphore;
+  private readonly rate: RateLimiter | null;
   /** Events per request (the connector's batch size for this route). */
   readonly batch: number;
+  /** Aborts every request in flight on shutdown. */
+  private readonly closing = new AbortController();
+  private readonly counters = {
+    inFlight: 0,
+    calls: 0,
+    failures: 0,
+    timeouts: 0,
+    rejections: 0,
+    deferred: 0,
+    probes: 0,
+    opens: 0,
+  };
   private openedAt: number | null = null;
-  private calls = 0;
-  private failures = 0;
   /** Metrics hook: every HTTP request's latency and outcome (`2xx`..`5xx`, `error`). */
   onCallout: ((route: string, seconds: number, outcome: string) => void) | null = null;
 
@@ -38,95 +79,196 @@ export class RouteCaller {
     private readonly connector: Connector<unknown>,
     private readonly options: unknown,
     log?: Log,
+    hooks: RouteCallerHooks = {},
   ) {
-    this.http = createHttpClient(route.concurrency, route.breaker.timeoutMs);
-    this.limit = new Semaphore(route.concurrency);
-    this.batch = Math.max(1, Math.min(connector.maxBatch ?? 1, route.batchSize ?? connector.maxBatch ?? 1));
+    this.http = createHttpClient(route.concurrency);
+    this.slots = new Semaphore(route.concurrency);
+    this.rate = route.rateLimit ? createRateLimiter(route.rateLimit.perSecond) : null;
+    this.batch = Math.max(1, Math.min(connector.maxBatch ?? 1, route.batchSize ?? Infinity));
     this.breaker = createBreaker(route.name, route.breaker, (config: AxiosRequestConfig) =>
       this.send(config),
     );
+    this.gate = new ProbeGate(this.breaker, route.breaker.halfOpenProbes);
+    const changed = (state: BreakerState) => hooks.onBreakerChange?.(route.name, state, this.stats);
     this.breaker.on('open', () => {
       this.openedAt = Date.now();
-      log?.warn({ route: route.name }, 'breaker open');
+      this.counters.opens++;
+      const { fires, failures } = this.breaker.stats;
+      log?.warn(
+        { route: route.name, breaker: 'open', windowFires: fires, windowFailures: failures },
+        `breaker open: route "${route.name}" deferred until ${new Date(this.openedAt + route.breaker.resetTimeoutMs).toISOString()}`,
+      );
+      changed('open');
     });
-    this.breaker.on('halfOpen', () => log?.info({ route: route.name }, 'breaker half-open'));
+    this.breaker.on('halfOpen', () => {
+      log?.info(
+        { route: route.name, breaker: 'half-open', probes: route.breaker.halfOpenProbes },
+        `breaker half-open: route "${route.name}" probing`,
+      );
+      changed('half-open');
+    });
     this.breaker.on('close', () => {
+      const openMs = this.openedAt === null ? null : Date.now() - this.openedAt;
       this.openedAt = null;
-      log?.info({ route: route.name }, 'breaker closed');
+      log?.info({ route: route.name, breaker: 'closed', openMs }, `breaker closed: route "${route.name}"`);
+      changed('closed');
     });
   }
 
   get stats(): RouteCallerStats {
+    const state = breakerState(this.breaker);
     return {
-      inFlight: this.limit.inUse,
-      calls: this.calls,
-      failures: this.failures,
-      breaker: breakerState(this.breaker),
+      state,
+      breaker: state,
+      ...this.counters,
+      queued: this.slots.waiting + (this.rate?.queued ?? 0),
       openedAt: this.openedAt,
+      nextAttemptAt:
+        state === 'open' && this.openedAt !== null ? this.openedAt + this.route.breaker.resetTimeoutMs : null,
     };
   }
 
   /** One outcome per event, same order. Never throws. */
   async deliver(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
-    const chunks: DeliveryEvent[][] = [];
-    for (let i = 0; i < events.length; i += this.batch) chunks.push(events.slice(i, i + this.batch));
-    const results = await Promise.all(chunks.map((chunk) => this.limit.run(() => this.deliverChunk(chunk))));
-    return results.flat();
+    const outcomes = new Array<CalloutOutcome>(events.length);
+    const chunks: Array<{ at: number[]; events: DeliveryEvent[] }> = [];
+    for (const group of this.groups(events)) {
+      for (let i = 0; i < group.length; i += this.batch) {
+        const at = group.slice(i, i + this.batch);
+        chunks.push({ at, events: at.map((k) => events[k]) });
+      }
+    }
+    await Promise.all(
+      chunks.map(async (c) => {
+        const results = await this.deliverChunk(c.events);
+        c.at.forEach((k, j) => (outcomes[k] = results[j]));
+      }),
+    );
+    return outcomes;
   }
 
-  shutdown(): void {
+  /** Stops the breaker's timer, cancels requests in flight and waiting, closes idle sockets. */
+  async shutdown(): Promise<void> {
+    this.closing.abort(new Error('shutting down'));
     this.breaker.shutdown();
+    await this.rate?.stop();
+    this.http.defaults.httpAgent?.destroy();
+    this.http.defaults.httpsAgent?.destroy();
+  }
+
+  /** Index lists of events that may share a request (connector's groupKey), in arrival order. */
+  private groups(events: DeliveryEvent[]): number[][] {
+    const key = this.connector.groupKey;
+    if (this.batch === 1 || !key) return [events.map((_, i) => i)];
+    const byKey = new Map<string, number[]>();
+    events.forEach((e, i) => {
+      const k = key(e, this.options);
+      const list = byKey.get(k);
+      if (list) list.push(i);
+      else byKey.set(k, [i]);
+    });
+    return [...byKey.values()];
   }
 
   private async send(config: AxiosRequestConfig): Promise<AxiosResponse> {
+    const timeout = AbortSignal.timeout(this.route.breaker.timeoutMs);
     const started = performance.now();
     let outcome = 'error';
+    this.counters.calls++;
+    this.counters.inFlight++;
     try {
       const res = await this.http.request({
         ...config,
-        signal: AbortSignal.timeout(this.route.breaker.timeoutMs),
+        // Abort destroys the socket, so a hung endpoint does not keep our connection (or its worker) busy.
+        signal: AbortSignal.any([timeout, this.closing.signal]),
       });
       outcome = `${Math.floor(res.status / 100)}xx`;
       if (res.status < 200 || res.status >= 300) throw new HttpStatusError(res);
       return res;
+    } catch (err) {
+      this.counters.failures++;
+      if (timeout.aborted && !(err instanceof HttpStatusError)) {
+        this.counters.timeouts++;
+        throw Object.assign(new Error(`timed out after ${this.route.breaker.timeoutMs} ms`), {
+          code: 'ETIMEDOUT',
+        });
+      }
+      throw err;
     } finally {
+      this.counters.inFlight--;
       this.onCallout?.(this.route.name, (performance.now() - started) / 1000, outcome);
     }
   }
 
   private async deliverChunk(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
-    if (this.breaker.opened) return events.map(() => this.deferred());
+    // Fast path: an open breaker defers without waiting for a slot.
+    if (this.breaker.opened) return this.deferAll(events);
     let config: AxiosRequestConfig;
     try {
       config = this.connector.buildRequest(events, this.options);
     } catch (err) {
-      return events.map(() => ({
-        kind: 'permanent',
-        status: null,
-        error: `connector: ${(err as Error).message}`,
-      }));
+      const error = `connector ${this.connector.name}: ${(err as Error).message}`;
+      return events.map(() => ({ kind: 'permanent', status: null, error }));
     }
     config.headers = {
       ...(config.headers as Record<string, string>),
       // Receivers dedupe on this: delivery is at-least-once. A batch carries its first event's key.
       'idempotency-key': `${events[0].eventId}:${this.route.name}`,
     };
-    this.calls++;
+    const go = () => this.attempt(events, config);
+    return this.slots.run(() => (this.rate ? this.rate.schedule(go) : go()));
+  }
+
+  /** Admission and the request in one synchronous step, so the breaker cannot change in between. */
+  private async attempt(events: DeliveryEvent[], config: AxiosRequestConfig): Promise<CalloutOutcome[]> {
+    const admission: Admission = this.gate.admit();
+    if (admission === 'defer') return this.deferAll(events);
+    if (admission === 'probe') this.counters.probes++;
     try {
-      const res = await this.breaker.fire(config);
-      if (this.connector.readResponse) return this.connector.readResponse(events, res, this.options);
-      return events.map(() => ({ kind: 'success', status: res.status }));
+      const res = await (admission === 'probe' ? this.send(config) : this.breaker.fire(config));
+      if (admission === 'probe') this.gate.settle(true);
+      return this.read(events, res);
     } catch (err) {
-      this.failures++;
-      const e = err as { code?: string };
-      if (e?.code === 'EOPENBREAKER') return events.map(() => this.deferred());
-      const outcome = err instanceof HttpStatusError ? classifyResponse(err.response) : classifyError(err);
+      if ((err as { code?: string })?.code === 'EOPENBREAKER') return this.deferAll(events);
+      const outcome = classifyFailure(err);
+      if (admission === 'probe') {
+        this.gate.settle(outcome.kind === 'permanent');
+        // A failed probe is the breaker's test of the endpoint, not this row's fault: it waits for the
+        // next half-open like the rest, without spending an attempt (or an outage would dead-letter it).
+        if (outcome.kind === 'retriable') return this.deferred(events, `probe failed: ${outcome.error}`);
+      }
       return events.map(() => outcome);
     }
   }
 
-  private deferred(): CalloutOutcome {
-    const retryAt = new Date((this.openedAt ?? Date.now()) + this.route.breaker.resetTimeoutMs);
-    return { kind: 'deferred', retryAt, error: `breaker open for route ${this.route.name}` };
+  /** A 2xx response -> outcomes: the connector's per-record reading, or success for all. */
+  private read(events: DeliveryEvent[], res: AxiosResponse): CalloutOutcome[] {
+    if (!this.connector.readResponse) return events.map(() => ({ kind: 'success', status: res.status }));
+    try {
+      return this.connector.readResponse(events, res, this.options);
+    } catch (err) {
+      const error = `connector ${this.connector.name}: cannot read the response: ${(err as Error).message}`;
+      return events.map(() => ({ kind: 'permanent', status: res.status, error }));
+    }
+  }
+
+  private deferAll(events: DeliveryEvent[]): CalloutOutcome[] {
+    this.counters.rejections++;
+    return this.deferred(events, 'breaker open');
+  }
+
+  private deferred(events: DeliveryEvent[], why: string): CalloutOutcome[] {
+    this.counters.deferred += events.length;
+    const now = Date.now();
+    const { resetTimeoutMs, timeoutMs } = this.route.breaker;
+    // Open: until it goes half-open. Half-open with the probes out: until they have had time to answer.
+    // Never in the past, or the consumer would claim the same rows again at once.
+    const at =
+      this.breaker.opened && this.openedAt !== null
+        ? this.openedAt + resetTimeoutMs
+        : now + Math.min(timeoutMs, resetTimeoutMs);
+    const retryAt = new Date(Math.max(at, now + 50));
+    const error = `${why} (route ${this.route.name}): deferred until ${retryAt.toISOString()}`;
+    return events.map(() => ({ kind: 'deferred', retryAt, error }));
   }
 }

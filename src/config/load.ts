@@ -3,7 +3,7 @@ import { extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { EnvSchema, parseWebhookSecrets, type Env } from './env';
-import { ConfigFileSchema, type RouteConfig } from './route-schema';
+import { ConfigFileSchema, type AlertsConfig, type RouteConfig } from './route-schema';
 
 export interface SluiceConfig {
   env: Env;
@@ -11,6 +11,8 @@ export interface SluiceConfig {
   /** source -> secret, the config file's `webhooks` merged with SLUICE_WEBHOOK_SECRETS (env wins). */
   webhookSecrets: Record<string, string>;
   configPath: string | null;
+  /** Where operational alerts go (a slack route); absent: alerts are only logged. */
+  alerts?: AlertsConfig;
 }
 
 export class ConfigError extends Error {
@@ -61,5 +63,5 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
   const webhookSecrets: Record<string, string> = {};
   for (const [source, { secret }] of Object.entries(file.webhooks)) webhookSecrets[source] = secret;
   Object.assign(webhookSecrets, parseWebhookSecrets(env.SLUICE_WEBHOOK_SECRETS));
-  return { env, routes: file.routes, webhookSecrets, configPath };
+  return { env, routes: file.routes, webhookSecrets, configPath, alerts: file.alerts };
 }

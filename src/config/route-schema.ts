@@ -25,6 +25,8 @@ export const BreakerSchema = z
     volumeThreshold: z.number().int().min(1).max(10_000).default(10),
     /** Rolling statistics window, ms. */
     rollingCountTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    /** Requests let through to the endpoint each time the breaker goes half-open; the first success closes it. */
+    halfOpenProbes: z.number().int().min(1).max(100).default(1),
   })
   .strict();
 
@@ -66,10 +68,30 @@ export const WebhookSourceSchema = z
   .object({ secret: z.string().min(16, 'secret must be at least 16 chars') })
   .strict();
 
+export const ALERT_KINDS = ['breaker-open', 'dead-letter', 'slow-batch'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** Operational alerts (breaker opened, dead letters, slow batches), posted through a `slack` route. */
+export const AlertsSchema = z
+  .object({
+    /** Name of a route with connector `slack`; its breaker, rate limit and timeout apply to alerts too. */
+    route: NameSchema,
+    /** Which kinds to send (default: all). */
+    kinds: z
+      .array(z.enum(ALERT_KINDS))
+      .min(1)
+      .default([...ALERT_KINDS]),
+    /** The same alert (kind + subject) is sent at most once per this window, ms. */
+    minIntervalMs: z.number().int().min(0).max(86_400_000).default(60_000),
+  })
+  .strict();
+export type AlertsConfig = z.infer<typeof AlertsSchema>;
+
 export const ConfigFileSchema = z
   .object({
     routes: z.array(RouteSchema).default([]),
     webhooks: z.record(NameSchema, WebhookSourceSchema).default({}),
+    alerts: AlertsSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -84,5 +106,21 @@ export const ConfigFileSchema = z
       }
       seen.add(r.name);
     });
+    if (cfg.alerts) {
+      const target = cfg.routes.find((r) => r.name === cfg.alerts!.route);
+      if (!target) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alerts', 'route'],
+          message: `no route named "${cfg.alerts.route}"`,
+        });
+      } else if (target.connector !== 'slack') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alerts', 'route'],
+          message: `route "${target.name}" must use the slack connector (it uses "${target.connector}")`,
+        });
+      }
+    }
   });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;

@@ -8,6 +8,10 @@ export class Semaphore {
     return this.active;
   }
 
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
     else this.active++;

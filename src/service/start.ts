@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server';
+import { AlertNotifier } from '../callout/alerts';
 import { buildCallers } from '../callout/build-callers';
+import type { RouteCallerHooks } from '../callout/route-caller';
 import { resolveApiKeys } from '../config/api-keys';
 import type { SluiceConfig } from '../config/load';
 import { createDataSource } from '../db/data-source';
@@ -33,6 +35,8 @@ export interface RunningService {
   app: FastifyInstance;
   drain: DrainConsumer;
   relay: OutboxRelay | null;
+  /** Operational alerts (config `alerts`): `notify(kind, details)`; breaker openings are wired here. */
+  alerts: AlertNotifier;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -47,7 +51,23 @@ export async function startService(
 ): Promise<RunningService> {
   const env = config.env;
   const instance = env.SLUICE_INSTANCE ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const callers = buildCallers(config.routes, logger.child({ part: 'callout' }));
+  const calloutHooks: RouteCallerHooks = {};
+  const callers = buildCallers(config.routes, logger.child({ part: 'callout' }), calloutHooks);
+  const alerts = new AlertNotifier(
+    config.alerts,
+    config.alerts ? callers.get(config.alerts.route) : undefined,
+    logger.child({ part: 'alerts' }),
+  );
+  calloutHooks.onBreakerChange = (route, state, st) => {
+    if (state !== 'open') return;
+    alerts.notify('breaker-open', {
+      route,
+      summary: `route "${route}" stopped calling its endpoint; its rows are deferred`,
+      until: st.nextAttemptAt ? new Date(st.nextAttemptAt).toISOString() : null,
+      failures: st.failures,
+      calls: st.calls,
+    });
+  };
   const routes = new Map(config.routes.map((r) => [r.name, r]));
   const { keys, generated, file: apiKeyFile } = resolveApiKeys(env.SLUICE_API_KEYS, env.SLUICE_HOME);
 
@@ -145,7 +165,8 @@ export async function startService(
       await relay?.stop();
       await leader.stop();
       await waker.stop();
-      for (const c of callers.values()) c.shutdown();
+      await alerts.flush();
+      await Promise.all([...callers.values()].map((c) => c.shutdown()));
       await ds.destroy();
       await kafkaInfo.broker?.stop();
       await db.stop();
@@ -163,6 +184,7 @@ export async function startService(
     app,
     drain,
     relay,
+    alerts,
     logger,
     stop,
   };

@@ -22,8 +22,12 @@ export async function buildStatus(s: StatusSources) {
   const [queue, lag] = await Promise.all([queueCounts(s.pool), relayLag(s.pool)]);
   const breakers: Record<string, unknown> = {};
   for (const [name, caller] of s.callers) {
-    const st = caller.stats;
-    breakers[name] = { state: st.breaker, inFlight: st.inFlight, calls: st.calls, failures: st.failures };
+    const { breaker: _alias, openedAt, nextAttemptAt, ...st } = caller.stats;
+    breakers[name] = {
+      ...st,
+      openedAt: openedAt === null ? null : new Date(openedAt).toISOString(),
+      nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
+    };
   }
   return {
     instance: s.instance,

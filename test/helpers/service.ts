@@ -15,6 +15,8 @@ export interface TestServiceOptions {
   databaseUrl: string;
   routes?: unknown[];
   webhooks?: Record<string, { secret: string }>;
+  /** The config file's `alerts` section. */
+  alerts?: unknown;
   env?: Record<string, string>;
   /** false: run with the Kafka leg off. */
   kafka?: boolean;
@@ -38,9 +40,19 @@ export async function startTestService(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...o.env,
   });
-  const file = ConfigFileSchema.parse({ routes: o.routes ?? [], webhooks: o.webhooks ?? {} });
+  const file = ConfigFileSchema.parse({
+    routes: o.routes ?? [],
+    webhooks: o.webhooks ?? {},
+    alerts: o.alerts,
+  });
   const webhookSecrets = Object.fromEntries(Object.entries(file.webhooks).map(([k, v]) => [k, v.secret]));
-  const config: SluiceConfig = { env, routes: file.routes, webhookSecrets, configPath: null };
+  const config: SluiceConfig = {
+    env,
+    routes: file.routes,
+    webhookSecrets,
+    configPath: null,
+    alerts: file.alerts,
+  };
   const svc = await startService(config, createLogger(env.LOG_LEVEL));
   return Object.assign(svc, { topic, key: TEST_KEY });
 }

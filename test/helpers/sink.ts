@@ -15,6 +15,8 @@ export interface SinkReply {
   delayMs?: number;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /** Never answer (the client has to give up and close the socket). */
+  hang?: boolean;
 }
 
 export interface Sink {
@@ -22,12 +24,23 @@ export interface Sink {
   requests: SinkRequest[];
   /** Swap the behaviour while running (fail, recover, slow down...). */
   respond: (req: SinkRequest) => SinkReply;
+  /** TCP connections the server saw open and close (a client that gives up must close its socket). */
+  connections: { opened: number; closed: number };
+  /** Requests received and not yet answered; and the most at once. */
+  inFlight: number;
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
 /** A real loopback HTTP server that records every request and answers as told (200 by default). */
 export async function startSink(respond: (req: SinkRequest) => SinkReply = () => ({})): Promise<Sink> {
-  const sink = { requests: [] as SinkRequest[], respond } as Sink;
+  const sink = {
+    requests: [] as SinkRequest[],
+    respond,
+    connections: { opened: 0, closed: 0 },
+    inFlight: 0,
+    maxInFlight: 0,
+  } as Sink;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -40,7 +53,11 @@ export async function startSink(respond: (req: SinkRequest) => SinkReply = () =>
         at: Date.now(),
       };
       sink.requests.push(r);
+      sink.inFlight++;
+      sink.maxInFlight = Math.max(sink.maxInFlight, sink.inFlight);
+      res.once('close', () => sink.inFlight--);
       const reply = sink.respond(r);
+      if (reply.hang) return;
       const answer = () => {
         if (reply.drop) return req.socket.destroy();
         res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain', ...reply.headers });
@@ -49,6 +66,10 @@ export async function startSink(respond: (req: SinkRequest) => SinkReply = () =>
       if (reply.delayMs) setTimeout(answer, reply.delayMs);
       else answer();
     });
+  });
+  server.on('connection', (socket) => {
+    sink.connections.opened++;
+    socket.once('close', () => sink.connections.closed++);
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

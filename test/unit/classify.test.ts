@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyError, classifyResponse, parseRetryAfter } from '../../src/callout/classify';
+import {
+  classifyError,
+  classifyFailure,
+  classifyResponse,
+  HttpStatusError,
+  parseRetryAfter,
+} from '../../src/callout/classify';
 
 describe('callout classification', () => {
   it.each([500, 502, 503, 504, 408, 429])('%i is retriable', (status) => {
@@ -33,6 +39,19 @@ describe('callout classification', () => {
     expect(classifyError(Object.assign(new Error('t'), { code: 'ECONNABORTED' })).kind).toBe('retriable');
     expect(classifyError(Object.assign(new Error('aborted'), { name: 'AbortError' })).kind).toBe('retriable');
     expect(classifyError(new TypeError('bad url')).kind).toBe('permanent');
+  });
+  it('TLS and unknown network codes are retriable; a bad URL or option is not', () => {
+    const coded = (code: string) => classifyError(Object.assign(new Error(code), { code }));
+    expect(coded('CERT_HAS_EXPIRED').kind).toBe('retriable');
+    expect(coded('EPROTO').kind).toBe('retriable');
+    expect(coded('ERR_CANCELED').kind).toBe('retriable');
+    expect(coded('ERR_INVALID_URL').kind).toBe('permanent');
+    expect(coded('ERR_BAD_OPTION_VALUE').kind).toBe('permanent');
+  });
+  it('classifyFailure: responses by status, transport errors by code', () => {
+    const res = { status: 404, headers: {}, data: 'nope' };
+    expect(classifyFailure(new HttpStatusError(res))).toMatchObject({ kind: 'permanent', status: 404 });
+    expect(classifyFailure(Object.assign(new Error('x'), { code: 'ECONNRESET' })).kind).toBe('retriable');
   });
   it('truncates long bodies', () => {
     const o = classifyResponse({ status: 400, data: 'y'.repeat(2000) });
