@@ -119,6 +119,24 @@ export async function startService(
     relay?.wake();
   };
   leader.on('elected', () => relay?.wake());
+  drain.on('deadLettered', (d) =>
+    alerts.notify('dead-letter', {
+      route: d.route,
+      summary: `an event of route "${d.route}" became a dead letter after ${d.attempts} attempt(s)`,
+      eventId: d.eventId,
+      status: d.status,
+      error: d.error.slice(0, 300),
+    }),
+  );
+  drain.on('alert', (a) =>
+    alerts.notify('slow-batch', {
+      summary:
+        a.kind === 'batch-slow'
+          ? `batch ${a.batch.id} (${a.batch.size} rows) running for ${Math.round(a.batch.ageMs / 1000)} s; ${a.batch.finished} callouts finished`
+          : `batch ${a.batch.id} stopped after ${Math.round(a.stopAfterMs / 1000)} s; ${a.released} rows handed back to the queue`,
+      batch: a.batch.id,
+    }),
+  );
   const waker = new Waker(db.url, wakeAll, logger.child({ part: 'listen' }));
   await waker.start();
   leader.start();

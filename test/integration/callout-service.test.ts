@@ -164,6 +164,11 @@ describe('circuit-broken callouts through the whole service', () => {
     expect(rows[0]).toMatchObject({ record_id: 'c-7', attempts: 1 });
     expect(rows[0].last_error).toMatch(/REQUIRED_FIELD_MISSING: LastName/);
     expect(rows[0].last_response).toMatch(/REQUIRED_FIELD_MISSING/);
+    // The drain's dead-letter event reaches Slack through the alert route.
+    await waitFor(
+      () => slack.requests.some((r) => /dead-letter: an event of route \\"sf\\"/.test(r.body)),
+      'dead-letter alert',
+    );
 
     const sent = sf.requests.flatMap((r) => {
       expect(r.method).toBe('PATCH');
