@@ -72,5 +72,5 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
 export const drainBacklog: Scenario = {
   id: 'drain-backlog',
   title: 'Sluice drains a committed backlog into the loopback sink',
-  run: async (ctx, { quick }) => [await drainOnce(ctx, quick ? 5_000 : 20_000)],
+  run: async (ctx, { quick }) => [await drainOnce(ctx, quick ? 5_000 : 100_000)],
 };

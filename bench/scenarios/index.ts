@@ -6,5 +6,7 @@ import type { Scenario } from '../lib/types';
 import { drainBacklog } from './drain-backlog';
 import { limitPostgres } from './limit-postgres';
 import { limitSink } from './limit-sink';
+import { peerGraphileWorker } from './peer-graphile-worker';
+import { peerPgBoss } from './peer-pg-boss';
 
-export const scenarios: Scenario[] = [limitSink, limitPostgres, drainBacklog];
+export const scenarios: Scenario[] = [limitSink, limitPostgres, drainBacklog, peerGraphileWorker, peerPgBoss];

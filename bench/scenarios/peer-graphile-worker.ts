@@ -1,0 +1,55 @@
+import { Logger, run, runMigrations } from 'graphile-worker';
+import { peerCall, until } from '../lib/peer-call';
+import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
+
+/** The drain-backlog job done by graphile-worker 0.16: same Postgres, same sink, same concurrency. */
+export async function graphileDrain(ctx: BenchContext, rows: number): Promise<ScenarioResult> {
+  const db = await ctx.freshDatabase('bench_gw', { migrate: false });
+  const logger = new Logger(() => () => undefined);
+  try {
+    await runMigrations({ connectionString: db.url, logger });
+    for (let i = 0; i < rows; i += 10_000) {
+      await db.pool.query(
+        `SELECT graphile_worker.add_jobs(array_agg(ROW('hook', json_build_object('id', 'acc-' || i), NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
+           FROM generate_series($1::int, $2::int) i`,
+        [i, Math.min(rows, i + 10_000) - 1],
+      );
+    }
+    await db.pool.query('VACUUM ANALYZE graphile_worker._private_jobs');
+    ctx.sink.reset();
+    const call = peerCall(`${ctx.sink.url}/hook`, ctx.concurrency);
+    const started = process.hrtime.bigint();
+    const runner = await run({
+      connectionString: db.url,
+      concurrency: ctx.concurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger,
+      taskList: { hook: async (payload) => call((payload as { id: string }).id) },
+    });
+    await until(
+      async () =>
+        Number((await db.pool.query(`SELECT count(*) AS n FROM graphile_worker._private_jobs`)).rows[0].n) ===
+        0,
+    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await runner.stop();
+    const rate = Math.round(rows / seconds);
+    return {
+      id: 'peer-graphile-worker',
+      name: `graphile-worker 0.16: same backlog (${rows.toLocaleString('en-US')}), sink and concurrency`,
+      unit: 'events/s',
+      value: rate,
+      chart: [{ series: 'graphile-worker', backlog: rows, eventsPerSec: rate }],
+      detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: await ctx.sink.count() },
+    };
+  } finally {
+    await db.drop();
+  }
+}
+
+export const peerGraphileWorker: Scenario = {
+  id: 'peer-graphile-worker',
+  title: 'graphile-worker drains the same backlog (peer)',
+  run: async (ctx, { quick }) => [await graphileDrain(ctx, quick ? 5_000 : 100_000)],
+};
