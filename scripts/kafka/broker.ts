@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
@@ -42,6 +42,13 @@ function clusterId(): string {
   do id = randomBytes(16).toString('base64url');
   while (id.startsWith('-'));
   return id;
+}
+
+/** A restart on kept data must format with the id the data was made with (Kafka refuses another one). */
+function existingClusterId(dataDir: string): string | null {
+  const meta = join(dataDir, 'meta.properties');
+  if (!existsSync(meta)) return null;
+  return /^cluster\.id=(.+)$/m.exec(readFileSync(meta, 'utf8'))?.[1].trim() ?? null;
 }
 
 function serverProperties(
@@ -133,7 +140,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     'kafka.tools.StorageTool',
     'format',
     '-t',
-    clusterId(),
+    existingClusterId(dataDir) ?? clusterId(),
     '-c',
     props,
     '--ignore-formatted',
