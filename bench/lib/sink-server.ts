@@ -4,11 +4,20 @@ import { createServer } from 'node:http';
 
 let count = 0;
 const server = createServer((req, res) => {
-  req.on('data', () => undefined);
+  // sObject Collections (the salesforce connector) get one success per record, as the real API answers.
+  const composite = req.url?.includes('/composite/sobjects') ?? false;
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => composite && chunks.push(c));
   req.on('end', () => {
     count++;
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('ok');
+    if (!composite) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
+    const { records } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { records: unknown[] };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(records.map((_, i) => ({ id: `001${i}`, success: true, errors: [] }))));
   });
 });
 server.keepAliveTimeout = 60_000;

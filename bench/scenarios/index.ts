@@ -3,10 +3,20 @@
 // Results name peers/limits they compare to in `compareTo` (ids below); the report computes the ratios.
 // Limit ids: limit-sink-capacity, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
 import type { Scenario } from '../lib/types';
+import { calloutComposite } from './callout-composite';
+import { calloutOverhead } from './callout-overhead';
 import { drainBacklog } from './drain-backlog';
 import { limitPostgres } from './limit-postgres';
 import { limitSink } from './limit-sink';
 import { peerGraphileWorker } from './peer-graphile-worker';
 import { peerPgBoss } from './peer-pg-boss';
 
-export const scenarios: Scenario[] = [limitSink, limitPostgres, drainBacklog, peerGraphileWorker, peerPgBoss];
+export const scenarios: Scenario[] = [
+  limitSink,
+  limitPostgres,
+  drainBacklog,
+  peerGraphileWorker,
+  peerPgBoss,
+  calloutOverhead,
+  calloutComposite,
+];

@@ -9,8 +9,9 @@ export { HttpStatusError } from './classify';
 /**
  * One named breaker per route, opening on its rolling error rate. Failures we class as permanent (4xx other
  * than 408/429, a bad request) are the caller's mistake, not the endpoint's, so errorFilter keeps them
- * from counting. Timeouts are enforced per request (an AbortSignal that really closes the socket), so
- * opossum's own timer is off: its single shared abortController would cancel every request in flight.
+ * from counting. Timeouts are enforced per request by axios (its abort destroys the socket, see
+ * http-client.ts), so opossum's own timer is off: its single shared abortController would cancel every
+ * request in flight, and its timeout would leave the request itself running.
  * Half-open probing is done by RouteCaller (opossum lets exactly one call through), see probe-gate.ts.
  */
 export function createBreaker<A extends unknown[], R>(
@@ -26,6 +27,8 @@ export function createBreaker<A extends unknown[], R>(
     rollingCountTimeout: cfg.rollingCountTimeoutMs,
     volumeThreshold: cfg.volumeThreshold,
     errorFilter: (err: unknown) => classifyFailure(err).kind === 'permanent',
+    // Latency percentiles would sort every window's latencies; metrics get latencies from onCallout instead.
+    rollingPercentilesEnabled: false,
   });
 }
 

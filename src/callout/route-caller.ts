@@ -1,4 +1,4 @@
-import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+import { isAxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type CircuitBreaker from 'opossum';
 import type { Connector, DeliveryEvent, Outcome } from '../../connectors/types';
 import type { RouteConfig } from '../config/route-schema';
@@ -58,8 +58,7 @@ export class RouteCaller {
   private readonly rate: RateLimiter | null;
   /** Events per request (the connector's batch size for this route). */
   readonly batch: number;
-  /** Aborts every request in flight on shutdown. */
-  private readonly closing = new AbortController();
+  private closed = false;
   private readonly counters = {
     inFlight: 0,
     calls: 0,
@@ -81,7 +80,7 @@ export class RouteCaller {
     log?: Log,
     hooks: RouteCallerHooks = {},
   ) {
-    this.http = createHttpClient(route.concurrency);
+    this.http = createHttpClient(route.concurrency, route.breaker.timeoutMs);
     this.slots = new Semaphore(route.concurrency);
     this.rate = route.rateLimit ? createRateLimiter(route.rateLimit.perSecond) : null;
     this.batch = Math.max(1, Math.min(connector.maxBatch ?? 1, route.batchSize ?? Infinity));
@@ -130,6 +129,7 @@ export class RouteCaller {
 
   /** One outcome per event, same order. Never throws. */
   async deliver(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
+    if (events.length === 1) return this.deliverChunk(events); // the common case, kept lean
     const outcomes = new Array<CalloutOutcome>(events.length);
     const chunks: Array<{ at: number[]; events: DeliveryEvent[] }> = [];
     for (const group of this.groups(events)) {
@@ -147,9 +147,9 @@ export class RouteCaller {
     return outcomes;
   }
 
-  /** Stops the breaker's timer, cancels requests in flight and waiting, closes idle sockets. */
+  /** Stops the breaker's timer, cancels requests waiting, destroys every socket (in-flight requests fail). */
   async shutdown(): Promise<void> {
-    this.closing.abort(new Error('shutting down'));
+    this.closed = true;
     this.breaker.shutdown();
     await this.rate?.stop();
     this.http.defaults.httpAgent?.destroy();
@@ -171,23 +171,19 @@ export class RouteCaller {
   }
 
   private async send(config: AxiosRequestConfig): Promise<AxiosResponse> {
-    const timeout = AbortSignal.timeout(this.route.breaker.timeoutMs);
+    if (this.closed) throw Object.assign(new Error('route caller shut down'), { code: 'ESHUTDOWN' });
     const started = performance.now();
     let outcome = 'error';
     this.counters.calls++;
     this.counters.inFlight++;
     try {
-      const res = await this.http.request({
-        ...config,
-        // Abort destroys the socket, so a hung endpoint does not keep our connection (or its worker) busy.
-        signal: AbortSignal.any([timeout, this.closing.signal]),
-      });
+      const res = await this.http.request(config);
       outcome = `${Math.floor(res.status / 100)}xx`;
       if (res.status < 200 || res.status >= 300) throw new HttpStatusError(res);
       return res;
     } catch (err) {
       this.counters.failures++;
-      if (timeout.aborted && !(err instanceof HttpStatusError)) {
+      if (isAxiosError(err) && err.code === 'ETIMEDOUT') {
         this.counters.timeouts++;
         throw Object.assign(new Error(`timed out after ${this.route.breaker.timeoutMs} ms`), {
           code: 'ETIMEDOUT',
