@@ -3,7 +3,9 @@ import { Command } from 'commander';
 import { ConfigError } from './config/load';
 import { registerCapture } from './cli/capture';
 import { registerDlq } from './cli/dlq';
+import { registerBackfill } from './cli/backfill';
 import { registerMigrate } from './cli/migrate';
+import { registerProcesses } from './cli/processes';
 import { registerPush } from './cli/push';
 import { registerStart } from './cli/start';
 import { registerStatus } from './cli/status';
@@ -20,6 +22,8 @@ registerStatus(program);
 registerPush(program);
 registerCapture(program);
 registerDlq(program);
+registerBackfill(program);
+registerProcesses(program);
 
 program.parseAsync(process.argv).catch((err) => {
   if (err instanceof ConfigError) fail(err.message);

@@ -11,6 +11,9 @@ import { docsRoutes } from './routes/docs';
 import { eventsRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
+import { plannerLogRoutes } from './routes/planner-log';
+import { processRoutes, type PlannerApiDeps } from './routes/processes';
+import { runRoutes } from './routes/runs';
 import { statusRoutes } from './routes/status';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
@@ -31,6 +34,8 @@ export interface ApiDeps {
   publicEndpoints: readonly string[];
   /** Requests per key per second on the ingestion endpoints; 0: no limit. */
   ingestRatePerSecond: number;
+  /** The process registry and planner behind /v1/processes, /v1/runs and /v1/planner/log. */
+  planner: PlannerApiDeps;
 }
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
@@ -68,6 +73,9 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     deadLetterRoutes(scope, deps);
     // Signed by HMAC, not by an API key (auth: false in its schemas).
     webhookRoutes(scope, deps);
+    processRoutes(scope, deps);
+    runRoutes(scope, deps);
+    plannerLogRoutes(scope, deps);
   });
   return app;
 }

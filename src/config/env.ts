@@ -30,6 +30,12 @@ export const EnvSchema = z.object({
   /** Largest accepted webhook body, bytes (1 MiB). */
   SLUICE_WEBHOOK_BODY_LIMIT: intFrom(1024 * 1024, 1024, 64 * 1024 * 1024),
   SLUICE_MAX_ACTIVE: intFrom(5, 1, 1000),
+  /** Planner timer pass, ms (passes also run on completions and registry changes). */
+  SLUICE_PLANNER_TICK_MS: intFrom(5000, 50, 600_000),
+  /** A run whose instance stopped heartbeating for this long is failed as lost, ms. */
+  SLUICE_RUN_STALE_MS: intFrom(30_000, 1000, 86_400_000),
+  /** Modules to load at start that call registerHandler() (user code run by the planner). */
+  SLUICE_HANDLERS: csv,
   SLUICE_HOME: z.string().default('.sluice'),
   /** Embedded Postgres port when DATABASE_URL is unset. */
   SLUICE_PG_PORT: intFrom(54329, 1, 65535),

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 
 /**
- * LISTENs on the `sluice` channel on a dedicated connection and calls `onWake` for each NOTIFY.
+ * LISTENs on the `sluice` channel (or another fixed one) on a dedicated connection and calls `onWake` for each NOTIFY.
  * A latency hint only: if the connection drops, notifications are lost and polling covers for them
  * while it reconnects with backoff.
  */
@@ -15,6 +15,8 @@ export class Waker {
     private readonly url: string,
     private readonly onWake: () => void,
     private readonly log?: { warn(o: object, m: string): void },
+    /** Channel to LISTEN on (a fixed identifier, never user input). */
+    private readonly channel = 'sluice',
   ) {}
 
   async start(): Promise<void> {
@@ -40,7 +42,7 @@ export class Waker {
       this.scheduleReconnect();
     });
     await client.connect();
-    await client.query('LISTEN sluice');
+    await client.query(`LISTEN ${this.channel}`);
     this.client = client;
     this.connected = true;
     this.retryMs = 250;

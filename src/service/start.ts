@@ -18,6 +18,9 @@ import { Waker } from '../drain/waker';
 import { createLogger, type Logger } from '../lib/logger';
 import { createServiceMetrics } from '../metrics/registry';
 import { deadLetterLog, observers } from '../drain/observer';
+import { loadHandlerModules } from '../planner/load-handlers';
+import { Planner } from '../planner/planner';
+import { ProcessRegistry } from '../planner/registry';
 import { createKafka } from '../relay/kafka-client';
 import { OutboxRelay } from '../relay/outbox-relay';
 import { resolveDatabase, resolveKafka } from './infra';
@@ -37,6 +40,7 @@ export interface RunningService {
   relay: OutboxRelay | null;
   /** Operational alerts (config `alerts`): `notify(kind, details)`; breaker openings are wired here. */
   alerts: AlertNotifier;
+  planner: Planner;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -143,6 +147,19 @@ export async function startService(
   drain.start();
   relay?.start();
   pruner.start();
+  loadHandlerModules(env.SLUICE_HANDLERS);
+  const planner = new Planner(
+    pool,
+    {
+      instance,
+      maxActive: env.SLUICE_MAX_ACTIVE,
+      intervalMs: env.SLUICE_PLANNER_TICK_MS,
+      staleMs: env.SLUICE_RUN_STALE_MS,
+      databaseUrl: db.url,
+    },
+    logger.child({ part: 'planner' }),
+  );
+  await planner.start();
 
   const statusSources = {
     pool,
@@ -152,7 +169,7 @@ export async function startService(
     relay,
     kafkaBrokers: kafkaInfo.brokers,
     callers,
-    maxActive: env.SLUICE_MAX_ACTIVE,
+    planner,
   };
   const status = () => buildStatus(statusSources);
   const metrics = createServiceMetrics(status);
@@ -169,6 +186,7 @@ export async function startService(
     metrics: metrics.registry,
     publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
+    planner: { registry: new ProcessRegistry(pool, planner.clock), wake: () => planner.wake() },
   });
   await app.listen({ port: env.PORT, host: env.HOST });
   const address = app.server.address();
@@ -179,6 +197,7 @@ export async function startService(
     (stopped ??= (async () => {
       await app.close();
       await pruner.stop();
+      await planner.stop();
       await drain.stop();
       await relay?.stop();
       await leader.stop();
@@ -203,6 +222,7 @@ export async function startService(
     drain,
     relay,
     alerts,
+    planner,
     logger,
     stop,
   };

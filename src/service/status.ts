@@ -4,6 +4,7 @@ import { relayLag } from '../db/outbox/lag';
 import { queueCounts } from '../db/queue/counts';
 import type { DrainConsumer } from '../drain/consumer';
 import type { Pruner } from '../drain/pruner';
+import type { Planner } from '../planner/planner';
 import type { OutboxRelay } from '../relay/outbox-relay';
 
 export interface StatusSources {
@@ -14,12 +15,16 @@ export interface StatusSources {
   relay: OutboxRelay | null;
   kafkaBrokers: string[] | null;
   callers: Map<string, RouteCaller>;
-  maxActive: number;
+  planner: Planner;
 }
 
 /** The /v1/status document. Secrets (route options, keys) never appear here. */
 export async function buildStatus(s: StatusSources) {
-  const [queue, lag] = await Promise.all([queueCounts(s.pool), relayLag(s.pool)]);
+  const [queue, lag, planner] = await Promise.all([
+    queueCounts(s.pool),
+    relayLag(s.pool),
+    s.planner.status(),
+  ]);
   const breakers: Record<string, unknown> = {};
   for (const [name, caller] of s.callers) {
     const { breaker: _alias, openedAt, nextAttemptAt, ...st } = caller.stats;
@@ -42,6 +47,6 @@ export async function buildStatus(s: StatusSources) {
           lag,
         },
     breakers,
-    planner: { maxActive: s.maxActive, active: 0, runs: [] },
+    planner,
   };
 }

@@ -1,6 +1,12 @@
 import { Initial1000000000001 } from './0001-initial';
 import { Capture1000000000002 } from './0002-capture';
 import { DrainRetention1000000000003 } from './0003-drain-retention';
+import { Planner1000000000004 } from './0004-planner';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
-export const migrations = [Initial1000000000001, Capture1000000000002, DrainRetention1000000000003];
+export const migrations = [
+  Initial1000000000001,
+  Capture1000000000002,
+  DrainRetention1000000000003,
+  Planner1000000000004,
+];

@@ -1,0 +1,8 @@
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `250ms`, `30s`, `20m`, `1h` (or a bare number of ms) -> ms; null when malformed. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d{1,9})(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) return null;
+  return Number(m[1]) * UNIT_MS[m[2] ?? 'ms'];
+}

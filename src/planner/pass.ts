@@ -1,0 +1,208 @@
+import type { PoolClient } from 'pg';
+import { rows } from '../db/pool';
+import { writeLog, type LogEntry } from './planner-log';
+import { plan, type Decision, type PlanProcess } from './rank';
+import type { ProcessRow } from './registry';
+import { countActive, expireStaleRuns } from './runs';
+import { nextDue, parseNotBefore, parseSchedule, type NotBefore, type Schedule } from './schedule';
+
+/** Serialises planning passes of every instance: the slot count and the starts happen under it. */
+export const PLANNER_LOCK = 7_311_520_040;
+
+export interface StartedRun {
+  runId: string;
+  process: string;
+  handler: string;
+  params: Record<string, unknown>;
+}
+
+export interface PassResult {
+  started: StartedRun[];
+  skipped: string[];
+  waiting: number;
+  activeBefore: number;
+  candidates: number;
+}
+
+type CandidateRow = ProcessRow & {
+  last_decision: string | null;
+  queued_id: string | null;
+  queued_at: Date | null;
+  queued_trigger: 'manual' | 'registered' | null;
+  is_active: boolean;
+};
+
+// Parsing a cron expression costs more than the rest of a pass: keep the parsed forms.
+const scheduleCache = new Map<string, Schedule>();
+const notBeforeCache = new Map<string, NotBefore>();
+function cached<T>(cache: Map<string, T>, key: string, parse: (s: string) => T): T {
+  let v = cache.get(key);
+  if (!v) {
+    if (cache.size > 50_000) cache.clear();
+    cache.set(key, (v = parse(key)));
+  }
+  return v;
+}
+
+/**
+ * One planning pass inside the caller's transaction: under the planner lock, fail runs whose instance
+ * died, count the active runs (the slot limit lives here, in the database), rank the candidates, and
+ * record every start, skip and changed decision. The caller executes `started` after COMMIT.
+ */
+export async function planningPass(
+  c: PoolClient,
+  o: { instance: string; maxActive: number; staleMs: number; now: Date; canRun(handler: string): boolean },
+): Promise<PassResult> {
+  const { now } = o;
+  await c.query('SELECT pg_advisory_xact_lock($1)', [PLANNER_LOCK]);
+  await expireStaleRuns(c, o.staleMs, now);
+  const active = await countActive(c);
+  const list = await rows<CandidateRow>(
+    c,
+    `WITH queued AS (
+       SELECT DISTINCT ON (process) process, id, requested_at, trigger FROM sluice_run
+        WHERE status = 'queued' ORDER BY process, seq
+     ), running AS (SELECT process FROM sluice_run WHERE status = 'running')
+     SELECT p.name, p.handler, p.params, p.kind, p.schedule, p.not_before, p.depends_on, p.priority,
+            p.refresh_window_minutes, p.alarmed, p.next_due_at, p.last_started_at, p.last_succeeded_at, p.last_decision,
+            q.id AS queued_id, q.requested_at AS queued_at, q.trigger AS queued_trigger, (a.process IS NOT NULL) AS is_active
+       FROM sluice_process p
+       LEFT JOIN queued q ON q.process = p.name
+       LEFT JOIN running a ON a.process = p.name
+      WHERE p.enabled AND (p.next_due_at <= $1 OR q.id IS NOT NULL)`,
+    [now],
+  );
+  const byName = new Map<string, CandidateRow>();
+  const candidates: PlanProcess[] = [];
+  const deps = new Set<string>();
+  for (const r of list) {
+    byName.set(r.name, r);
+    r.depends_on.forEach((d) => deps.add(d));
+    candidates.push({
+      name: r.name,
+      handler: r.handler,
+      kind: r.kind,
+      schedule: r.schedule ? cached(scheduleCache, r.schedule, parseSchedule) : null,
+      notBefore: r.not_before ? cached(notBeforeCache, r.not_before, parseNotBefore) : null,
+      dependsOn: r.depends_on,
+      priority: r.priority,
+      refreshWindowMinutes: r.refresh_window_minutes,
+      alarmed: r.alarmed,
+      nextDueAt: r.next_due_at,
+      lastStartedAt: r.last_started_at,
+      lastSucceededAt: r.last_succeeded_at,
+      queued: r.queued_id
+        ? { runId: r.queued_id, requestedAt: r.queued_at!, trigger: r.queued_trigger! }
+        : null,
+      active: r.is_active,
+    });
+  }
+  const succeededAt = new Map<string, Date | null>();
+  if (deps.size) {
+    const depRows = await rows<{ name: string; last_succeeded_at: Date | null }>(
+      c,
+      'SELECT name, last_succeeded_at FROM sluice_process WHERE name = ANY ($1::text[])',
+      [[...deps]],
+    );
+    for (const d of depRows) succeededAt.set(d.name, d.last_succeeded_at);
+  }
+
+  const decisions = plan({
+    now,
+    freeSlots: o.maxActive - active,
+    maxActive: o.maxActive,
+    candidates,
+    succeededAt,
+    canRun: o.canRun,
+  });
+
+  const result: PassResult = {
+    started: [],
+    skipped: [],
+    waiting: 0,
+    activeBefore: active,
+    candidates: candidates.length,
+  };
+  const log: LogEntry[] = [];
+  const waits: { name: string; decision: string; alarm: boolean }[] = [];
+  for (const d of decisions) {
+    const p = d.process;
+    if (d.action === 'start') {
+      const runId = await startRun(c, d, o.instance, now);
+      if (!runId) continue;
+      result.started.push({ runId, process: p.name, handler: p.handler, params: byName.get(p.name)!.params });
+      log.push({ process: p.name, decision: 'started', reason: d.reason, runId });
+    } else if (d.action === 'skip') {
+      const [run] = await rows<{ id: string }>(
+        c,
+        `INSERT INTO sluice_run (process, handler, status, trigger, due_at, requested_at, ended_at, error)
+         VALUES ($1, $2, 'skipped', 'schedule', $3, $4, $4, $5) RETURNING id`,
+        [p.name, p.handler, d.dueAt, now, d.reason],
+      );
+      await c.query(`UPDATE sluice_process SET next_due_at = $2, last_decision = 'skipped' WHERE name = $1`, [
+        p.name,
+        nextDue(p.schedule!, now),
+      ]);
+      result.skipped.push(p.name);
+      log.push({ process: p.name, decision: 'skipped', reason: d.reason, runId: run.id });
+    } else {
+      result.waiting++;
+      const key = `wait:${d.reason}`;
+      const row = byName.get(p.name)!;
+      if (row.last_decision !== key || (d.alarm && !row.alarmed)) {
+        waits.push({ name: p.name, decision: key, alarm: d.alarm });
+        log.push({
+          process: p.name,
+          decision: d.alarm ? 'alarmed' : 'waiting',
+          reason: d.reason,
+          runId: p.queued?.runId ?? null,
+        });
+      }
+    }
+  }
+  if (waits.length) {
+    // Only changes are written, so a steady backlog costs no writes per pass.
+    await c.query(
+      `UPDATE sluice_process p SET last_decision = x.decision, alarmed = p.alarmed OR x.alarm
+         FROM unnest($1::text[], $2::text[], $3::bool[]) AS x(name, decision, alarm) WHERE p.name = x.name`,
+      [waits.map((w) => w.name), waits.map((w) => w.decision), waits.map((w) => w.alarm)],
+    );
+  }
+  await writeLog(c, o.instance, now, log);
+  return result;
+}
+
+async function startRun(
+  c: PoolClient,
+  d: Extract<Decision, { action: 'start' }>,
+  instance: string,
+  now: Date,
+): Promise<string | null> {
+  const p = d.process;
+  let runId: string | null = null;
+  if (d.runId) {
+    const [r] = await rows<{ id: string }>(
+      c,
+      `UPDATE sluice_run SET status = 'running', handler = $2, started_at = $3, heartbeat_at = now(), instance = $4, due_at = $5
+        WHERE id = $1 AND status = 'queued' RETURNING id`,
+      [d.runId, p.handler, now, instance, d.dueAt],
+    );
+    runId = r?.id ?? null;
+  } else {
+    const [r] = await rows<{ id: string }>(
+      c,
+      `INSERT INTO sluice_run (process, handler, status, trigger, due_at, requested_at, started_at, heartbeat_at, instance)
+       VALUES ($1, $2, 'running', 'schedule', $3, $4, $4, now(), $5) RETURNING id`,
+      [p.name, p.handler, d.dueAt, now, instance],
+    );
+    runId = r.id;
+  }
+  if (!runId) return null;
+  await c.query(
+    `UPDATE sluice_process SET alarmed = false, last_run_id = $2, last_started_at = $3, last_decision = 'started',
+            next_due_at = CASE WHEN $4::timestamptz IS NOT NULL THEN $4 ELSE next_due_at END
+      WHERE name = $1`,
+    [p.name, runId, now, d.dueAt && p.schedule ? nextDue(p.schedule, now) : null],
+  );
+  return runId;
+}

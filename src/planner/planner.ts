@@ -1,0 +1,208 @@
+import type { Pool } from 'pg';
+import { inTransaction } from '../db/pool';
+import { Waker } from '../drain/waker';
+import { coerceError } from '../lib/errors';
+import { WakeSignal } from '../lib/wake-signal';
+import { registerBuiltinHandlers } from './builtin-handlers';
+import { getHandler } from './handlers';
+import { planningPass, type PassResult, type StartedRun } from './pass';
+import { pruneLog } from './planner-log';
+import { activeBackfills } from './backfill/checkpoint';
+import { countActive, finishRun, heartbeatRuns, listRuns, PLANNER_CHANNEL } from './runs';
+
+registerBuiltinHandlers();
+
+export interface PlannerOptions {
+  /** This instance's name in runs and the planner log. */
+  instance: string;
+  /** Active runs allowed across every instance (SLUICE_MAX_ACTIVE). */
+  maxActive: number;
+  /** Timer pass interval, ms (passes also run on completions and registry changes). */
+  intervalMs?: number;
+  /** How often running runs are marked alive, ms. */
+  heartbeatMs?: number;
+  /** A running run not marked alive for this long is failed as lost, freeing its slot, ms. */
+  staleMs?: number;
+  /** The planner's clock: injectable so "03:00" tests do not wait for 03:00. */
+  clock?: () => Date;
+  /** For LISTEN (completion events and registry changes from other instances); absent: timer only. */
+  databaseUrl?: string;
+  /** How long stop() waits for running handlers to return after aborting them, ms. */
+  stopGraceMs?: number;
+}
+
+type Log = {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  error(o: object, m: string): void;
+};
+
+interface LocalRun extends StartedRun {
+  abort: AbortController;
+  progress: Record<string, unknown> | undefined;
+  done: Promise<void>;
+}
+
+/**
+ * The dynamic planner of one Sluice instance. Every instance plans; passes are serialised by an advisory
+ * lock and count active runs in the database, so SLUICE_MAX_ACTIVE holds across all of them. A pass runs
+ * on a timer, on a completion (NOTIFY from finishRun) and on a registry change (NOTIFY from the registry).
+ * The instance that starts a run executes its handler and heartbeats it.
+ */
+export class Planner {
+  private readonly signal = new WakeSignal();
+  private readonly local = new Map<string, LocalRun>();
+  private readonly waker: Waker | null;
+  private loop: Promise<void> | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private passes = 0;
+  private lastPass: { at: string; ms: number; started: number; error?: string } | null = null;
+  readonly clock: () => Date;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly o: PlannerOptions,
+    private readonly log: Log,
+  ) {
+    this.clock = o.clock ?? (() => new Date());
+    this.waker = o.databaseUrl ? new Waker(o.databaseUrl, () => this.wake(), log, PLANNER_CHANNEL) : null;
+  }
+
+  get maxActive(): number {
+    return this.o.maxActive;
+  }
+
+  async start(): Promise<void> {
+    await this.waker?.start();
+    this.heartbeat = setInterval(() => void this.beat(), this.o.heartbeatMs ?? 5000);
+    this.loop = this.run();
+  }
+
+  /** Plan again soon (coalesced with a pass already under way). */
+  wake(): void {
+    this.signal.wake();
+  }
+
+  /** One pass now (tests call this directly); starts the chosen runs on this instance. */
+  async pass(): Promise<PassResult> {
+    const began = process.hrtime.bigint();
+    const result = await inTransaction(this.pool, (c) =>
+      planningPass(c, {
+        instance: this.o.instance,
+        maxActive: this.o.maxActive,
+        staleMs: this.o.staleMs ?? 30_000,
+        now: this.clock(),
+        canRun: (h) => getHandler(h) !== undefined,
+      }),
+    );
+    for (const run of result.started) this.execute(run);
+    this.passes++;
+    this.lastPass = {
+      at: new Date().toISOString(),
+      ms: Number(process.hrtime.bigint() - began) / 1e6,
+      started: result.started.length,
+    };
+    if (this.passes % 200 === 0) await pruneLog(this.pool, 50_000).catch(() => undefined);
+    return result;
+  }
+
+  /** Runs this instance is executing. */
+  get localRuns(): { runId: string; process: string }[] {
+    return [...this.local.values()].map((r) => ({ runId: r.runId, process: r.process }));
+  }
+
+  /** The planner part of /v1/status. */
+  async status() {
+    const [active, runs, backfills] = await Promise.all([
+      countActive(this.pool),
+      listRuns(this.pool, { active: true, limit: 100 }),
+      activeBackfills(this.pool),
+    ]);
+    return {
+      maxActive: this.o.maxActive,
+      active,
+      runs,
+      backfills,
+      local: this.local.size,
+      passes: this.passes,
+      lastPass: this.lastPass,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.signal.wake();
+    await this.loop;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const r of this.local.values()) r.abort.abort(new Error('the service is stopping'));
+    const grace = new Promise<void>((res) => setTimeout(res, this.o.stopGraceMs ?? 10_000).unref());
+    await Promise.race([Promise.all([...this.local.values()].map((r) => r.done)), grace]);
+    await this.waker?.stop();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.signal.reset();
+      try {
+        await this.pass();
+      } catch (err) {
+        const e = coerceError(err);
+        this.lastPass = { at: new Date().toISOString(), ms: 0, started: 0, error: e.message };
+        this.log.warn({ err: e.message }, 'planning pass failed; retrying on the next tick');
+      }
+      if (this.stopping) break;
+      await this.signal.sleep(this.o.intervalMs ?? 5000);
+    }
+  }
+
+  private execute(run: StartedRun): void {
+    const abort = new AbortController();
+    const entry = { ...run, abort, progress: undefined } as LocalRun;
+    this.local.set(run.runId, entry);
+    entry.done = (async () => {
+      let error: string | null = null;
+      try {
+        const handler = getHandler(run.handler);
+        if (!handler) throw new Error(`handler "${run.handler}" is not registered on this instance`);
+        await handler.run({
+          runId: run.runId,
+          process: run.process,
+          params: run.params,
+          pool: this.pool,
+          signal: abort.signal,
+          progress: (p) => (entry.progress = p),
+          log: this.log,
+        });
+      } catch (err) {
+        error = coerceError(err).message || 'failed';
+      }
+      // The end must reach the database, or the slot stays taken until the run is declared lost.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await finishRun(this.pool, run.runId, error === null, error, this.clock(), entry.progress);
+          break;
+        } catch (err) {
+          if (attempt >= 5) {
+            this.log.error(
+              { runId: run.runId, err: (err as Error).message },
+              'could not record the end of a run',
+            );
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        }
+      }
+      this.local.delete(run.runId);
+      if (error) this.log.warn({ process: run.process, runId: run.runId, error }, 'run failed');
+      this.wake();
+    })();
+  }
+
+  private async beat(): Promise<void> {
+    const runs = [...this.local.values()].map((r) => ({ id: r.runId, progress: r.progress }));
+    await heartbeatRuns(this.pool, runs).catch((err) =>
+      this.log.warn({ err: (err as Error).message }, 'run heartbeat failed'),
+    );
+  }
+}

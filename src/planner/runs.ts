@@ -1,0 +1,114 @@
+import type { Queryable } from '../db/pool';
+import { rows } from '../db/pool';
+import type { RunView } from './process-schema';
+
+/** NOTIFY channel that makes every instance run a planning pass (completions and registry changes). */
+export const PLANNER_CHANNEL = 'sluice_planner';
+
+export interface RunRow {
+  id: string;
+  process: string;
+  handler: string;
+  status: RunView['status'];
+  trigger: RunView['trigger'];
+  due_at: Date | null;
+  requested_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+  instance: string | null;
+  progress: unknown;
+  error: string | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function runView(r: RunRow): RunView {
+  return {
+    id: r.id,
+    process: r.process,
+    handler: r.handler,
+    status: r.status,
+    trigger: r.trigger,
+    dueAt: iso(r.due_at),
+    requestedAt: r.requested_at.toISOString(),
+    startedAt: iso(r.started_at),
+    endedAt: iso(r.ended_at),
+    instance: r.instance,
+    progress: r.progress ?? null,
+    error: r.error,
+  };
+}
+
+const RUN_COLS =
+  'id, process, handler, status, trigger, due_at, requested_at, started_at, ended_at, instance, progress, error';
+
+export async function listRuns(
+  db: Queryable,
+  f: { process?: string; active?: boolean; limit: number },
+): Promise<RunView[]> {
+  const list = await rows<RunRow>(
+    db,
+    `SELECT ${RUN_COLS} FROM sluice_run
+      WHERE ($1::text IS NULL OR process = $1) AND (NOT $2 OR status = 'running')
+      ORDER BY seq DESC LIMIT $3`,
+    [f.process ?? null, f.active ?? false, f.limit],
+  );
+  return list.map(runView);
+}
+
+export async function countActive(db: Queryable): Promise<number> {
+  const [r] = await rows<{ n: number }>(
+    db,
+    `SELECT count(*)::int AS n FROM sluice_run WHERE status = 'running'`,
+  );
+  return r.n;
+}
+
+/** Ends a run and records it on its process; the NOTIFY is the completion event other instances plan on. */
+export async function finishRun(
+  db: Queryable,
+  id: string,
+  ok: boolean,
+  error: string | null,
+  endedAt: Date,
+  progress: unknown,
+): Promise<void> {
+  await db.query(
+    `WITH r AS (
+       UPDATE sluice_run SET status = $2, error = $3, ended_at = $4, progress = coalesce($5::jsonb, progress)
+        WHERE id = $1 AND status = 'running' RETURNING process, ended_at
+     )
+     UPDATE sluice_process p SET last_succeeded_at = CASE WHEN $2 = 'succeeded' THEN r.ended_at ELSE p.last_succeeded_at END
+       FROM r WHERE p.name = r.process`,
+    [
+      id,
+      ok ? 'succeeded' : 'failed',
+      error,
+      endedAt,
+      progress === undefined ? null : JSON.stringify(progress),
+    ],
+  );
+  await db.query(`SELECT pg_notify('${PLANNER_CHANNEL}', 'finished')`);
+}
+
+/** Marks this instance's runs alive and stores their progress. */
+export async function heartbeatRuns(db: Queryable, runs: { id: string; progress: unknown }[]): Promise<void> {
+  if (!runs.length) return;
+  await db.query(
+    `UPDATE sluice_run r SET heartbeat_at = now(), progress = coalesce(x.progress, r.progress)
+       FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, progress)
+      WHERE r.id = x.id AND r.status = 'running'`,
+    [runs.map((r) => r.id), runs.map((r) => (r.progress === undefined ? null : JSON.stringify(r.progress)))],
+  );
+}
+
+/** Runs whose instance stopped heartbeating are failed, which frees their slots. */
+export async function expireStaleRuns(db: Queryable, staleMs: number, now: Date): Promise<number> {
+  const res = await db.query(
+    `UPDATE sluice_run SET status = 'failed', ended_at = $2,
+            error = 'lost: instance ' || coalesce(instance, '?') || ' stopped heartbeating'
+      WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1::float8 / 1000)`,
+    [staleMs, now],
+  );
+  return res.rowCount ?? 0;
+}
