@@ -1,28 +1,17 @@
-import { buildCallers } from '../../src/callout/build-callers';
-import { RouteSchema } from '../../src/config/route-schema';
-import { syncRoutes } from '../../src/db/queue/sync-routes';
-import { DrainConsumer } from '../../src/drain/consumer';
-import { Leader } from '../../src/drain/leader';
+import { rssSampler, sinkRoute, sluiceDrain, untilDrained } from '../lib/sluice-drain';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
-const silent = { info() {}, warn() {}, error() {} };
-
 /**
- * Drain rate: a backlog of `rows` changes already committed, then the single-active consumer drains
- * it into the loopback sink through a webhook route. Time from start until every row is done.
+ * Drain rate: a backlog of `rows` changes committed through sluice_enqueue, then the single-active
+ * consumer drains it into the loopback sink through a webhook route. Time from start until every row
+ * is done; peak RSS of this process (the drain) meanwhile.
  */
-async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResult> {
+async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResult[]> {
   const { sink, concurrency } = ctx;
   const db = await ctx.freshDatabase('bench_drain');
   try {
-    const route = RouteSchema.parse({
-      name: 'sink',
-      match: { entity: 'account' },
-      connector: 'webhook',
-      options: { url: `${sink.url}/hook` },
-      concurrency,
-    });
-    await syncRoutes(db.pool, [route]);
+    const route = sinkRoute(`${sink.url}/hook`, concurrency);
+    const s = await sluiceDrain(db.pool, db.url, route);
     for (let i = 0; i < rows; i += 10_000) {
       const ids = Array.from({ length: Math.min(10_000, rows - i) }, (_, k) => `acc-${i + k}`);
       await db.pool.query(`SELECT sluice_enqueue('account', 'update', 'bench', $1::text[], NULL, NULL)`, [
@@ -31,39 +20,40 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
     }
     await db.pool.query('VACUUM ANALYZE event_queue');
     sink.reset();
-    const leader = new Leader(db.pool, 'drain', 'bench', 10_000);
-    const drain = new DrainConsumer(
-      db.pool,
-      leader,
-      buildCallers([route]),
-      new Map([[route.name, route]]),
-      { batchSize: 500, pollMs: 50, rowLeaseMs: 60_000 },
-      silent,
-    );
+    const rss = rssSampler();
     const started = process.hrtime.bigint();
-    leader.start();
-    drain.start();
-    for (;;) {
-      const { rows: r } = await db.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM event_queue WHERE state <> 'done'`,
-      );
-      if (Number(r[0].n) === 0) break;
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    await s.start();
+    await untilDrained(db.pool);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await drain.stop();
-    await leader.stop();
+    const peakMb = rss.stop();
+    const stats = s.drain.stats;
+    await s.stop();
     const delivered = await sink.count();
     const rate = Math.round(rows / seconds);
-    return {
-      id: `drain-backlog-${rows}`,
-      name: `drain ${rows.toLocaleString('en-US')}-row backlog (concurrency ${concurrency})`,
-      unit: 'events/s',
-      value: rate,
-      compareTo: ['limit-sink-capacity', 'limit-pg-update', 'peer-graphile-worker', 'peer-pg-boss'],
-      chart: [{ series: 'sluice', backlog: rows, eventsPerSec: rate }],
-      detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: delivered },
-    };
+    return [
+      {
+        id: `drain-backlog-${rows}`,
+        name: `drain ${rows.toLocaleString('en-US')}-row backlog (concurrency ${concurrency})`,
+        unit: 'events/s',
+        value: rate,
+        compareTo: ['limit-sink-capacity', 'limit-pg-update', 'peer-graphile-worker', 'peer-pg-boss'],
+        chart: [{ series: 'sluice', backlog: rows, eventsPerSec: rate }],
+        detail: {
+          rows,
+          seconds: Number(seconds.toFixed(3)),
+          sinkRequests: delivered,
+          batches: stats.batches.finished,
+          rearms: stats.batches.rearms,
+        },
+      },
+      {
+        id: 'drain-peak-rss',
+        name: `peak RSS of the draining process (${rows.toLocaleString('en-US')}-row backlog; goal <= 250 MB)`,
+        unit: 'MB',
+        value: peakMb,
+        better: 'lower',
+      },
+    ];
   } finally {
     await db.drop();
   }
@@ -72,5 +62,5 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
 export const drainBacklog: Scenario = {
   id: 'drain-backlog',
   title: 'Sluice drains a committed backlog into the loopback sink',
-  run: async (ctx, { quick }) => [await drainOnce(ctx, quick ? 5_000 : 100_000)],
+  run: async (ctx, { quick }) => drainOnce(ctx, quick ? 5_000 : 100_000),
 };

@@ -6,6 +6,8 @@ import type { Scenario } from '../lib/types';
 import { calloutComposite } from './callout-composite';
 import { calloutOverhead } from './callout-overhead';
 import { drainBacklog } from './drain-backlog';
+import { drainLatency } from './drain-latency';
+import { drainScale } from './drain-scale';
 import { limitPostgres } from './limit-postgres';
 import { limitSink } from './limit-sink';
 import { peerGraphileWorker } from './peer-graphile-worker';
@@ -19,4 +21,6 @@ export const scenarios: Scenario[] = [
   peerPgBoss,
   calloutOverhead,
   calloutComposite,
+  drainLatency,
+  drainScale,
 ];

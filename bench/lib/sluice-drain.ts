@@ -1,0 +1,77 @@
+import type { Pool } from 'pg';
+import { buildCallers } from '../../src/callout/build-callers';
+import { RouteSchema, type RouteConfig } from '../../src/config/route-schema';
+import { syncRoutes } from '../../src/db/queue/sync-routes';
+import { DrainConsumer } from '../../src/drain/consumer';
+import { Leader } from '../../src/drain/leader';
+import { Waker } from '../../src/drain/waker';
+
+const silent = { info() {}, warn() {}, error() {} };
+
+/** The sink route every Sluice scenario drains into (the webhook connector, the run's concurrency). */
+export function sinkRoute(url: string, concurrency: number): RouteConfig {
+  return RouteSchema.parse({
+    name: 'sink',
+    match: { entity: 'account' },
+    connector: 'webhook',
+    options: { url },
+    concurrency,
+    coalesce: false,
+  });
+}
+
+/**
+ * The drain as `sluice start` wires it (leader lease, consumer with its defaults, LISTEN waker), in
+ * this process. `start()` begins leading and draining; `stop()` shuts it down cleanly.
+ */
+export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
+  await syncRoutes(pool, [route]);
+  const leader = new Leader(pool, 'drain', 'bench', 10_000);
+  const callers = buildCallers([route]);
+  const drain = new DrainConsumer(
+    pool,
+    leader,
+    callers,
+    new Map([[route.name, route]]),
+    { batchSize: 500, pollMs: 1000, rowLeaseMs: 60_000 },
+    silent,
+  );
+  const waker = new Waker(url, () => drain.wake());
+  return {
+    drain,
+    start: async () => {
+      await waker.start();
+      leader.start();
+      drain.start();
+    },
+    stop: async () => {
+      await drain.stop();
+      await leader.stop();
+      await waker.stop();
+      for (const c of callers.values()) c.shutdown();
+    },
+  };
+}
+
+/** Samples this process's RSS every 50 ms; `stop()` returns the peak in MB. */
+export function rssSampler() {
+  let peak = process.memoryUsage.rss();
+  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  return {
+    stop: () => {
+      clearInterval(t);
+      return Math.round(Math.max(peak, process.memoryUsage.rss()) / 2 ** 20);
+    },
+  };
+}
+
+/** Resolves once no row of event_queue is left undone (polled every 20 ms). */
+export async function untilDrained(pool: Pool, atMostLeft = 0): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM event_queue WHERE state <> 'done'`,
+    );
+    if (Number(rows[0].n) <= atMostLeft) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,31 @@
+// A loopback HTTP sink in its own process that answers 200 at once and stamps when each call arrived
+// (wall clock in ms with sub-ms precision, comparable across processes), keyed by the body's recordId.
+import { createServer } from 'node:http';
+
+const now = () => performance.timeOrigin + performance.now();
+let stamps: Array<[string, number]> = [];
+const server = createServer((req, res) => {
+  const at = now();
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok');
+    try {
+      stamps.push([(JSON.parse(Buffer.concat(chunks).toString()) as { recordId: string }).recordId, at]);
+    } catch {
+      // not ours
+    }
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  const addr = server.address();
+  process.stdout.write(`${typeof addr === 'object' && addr ? addr.port : 0}\n`);
+});
+process.on('message', (msg) => {
+  if (msg === 'stamps') {
+    process.send?.({ stamps });
+    stamps = [];
+  }
+});
