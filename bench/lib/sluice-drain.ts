@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import { buildCallers } from '../../src/callout/build-callers';
 import { RouteSchema, type RouteConfig } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
@@ -28,8 +28,10 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
   await syncRoutes(pool, [route]);
   const leader = new Leader(pool, 'drain', 'bench', 10_000);
   const callers = buildCallers([route]);
+  // As in start.ts: the drain's own writes go through a pool with synchronous_commit off.
+  const drainPool = new Pool({ connectionString: url, max: 5, options: '-c synchronous_commit=off' });
   const drain = new DrainConsumer(
-    pool,
+    drainPool,
     leader,
     callers,
     new Map([[route.name, route]]),
@@ -48,6 +50,7 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
       await drain.stop();
       await leader.stop();
       await waker.stop();
+      await drainPool.end();
       for (const c of callers.values()) c.shutdown();
     },
   };

@@ -8,7 +8,6 @@ import { claim } from '../db/queue/claim';
 import { heartbeat } from '../db/queue/heartbeat';
 import { recoverExpired, releaseMine, releaseStale } from '../db/queue/recover';
 import type { ClaimedEvent } from '../db/queue/types';
-import type { Queryable } from '../db/pool';
 import type { Leader } from './leader';
 import type { DrainObserver } from './observer';
 import { Batch, type BatchView, type Entry } from './batch';
@@ -32,8 +31,6 @@ export interface DrainOptions {
   stopAfterMs?: number;
   /** stop(): how long in-flight callouts may finish before their rows are handed back, ms (10 s). */
   shutdownGraceMs?: number;
-  /** Where settles are written (a pool with synchronous_commit off); default the main pool. */
-  settleDb?: Queryable;
 }
 
 export type DrainAlert =
@@ -134,7 +131,7 @@ export class DrainConsumer extends EventEmitter<DrainEvents> {
     this.warnAfterMs = opts.warnAfterMs ?? 20 * 60_000;
     this.stopAfterMs = opts.stopAfterMs ?? 60 * 60_000;
     this.settler = new SettleBuffer(
-      opts.settleDb ?? pool,
+      pool,
       leader.holder,
       (items, s) => this.settled(items, s),
       log,

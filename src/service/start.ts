@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { Pool } from 'pg';
 import { buildServer } from '../api/server';
 import { AlertNotifier } from '../callout/alerts';
 import { buildCallers } from '../callout/build-callers';
@@ -87,8 +88,18 @@ export async function startService(
 
   const kafkaInfo = await resolveKafka(env, logger);
   const leader = new Leader(pool, 'drain', instance, env.SLUICE_LEADER_TTL_MS);
+  // The drain's own writes (claims, settles, heartbeats) commit without waiting for the WAL flush: a
+  // write lost in a Postgres crash only means a row is delivered again, which at-least-once allows.
+  // Pushes (what a 202 promises) and the leader lease stay on the main, synchronous pool.
+  const drainPool = new Pool({
+    connectionString: db.url,
+    max: 5,
+    application_name: 'sluice-drain',
+    options: '-c synchronous_commit=off',
+  });
+  drainPool.on('error', (err) => logger.warn({ err: err.message }, 'postgres drain client error'));
   const drain = new DrainConsumer(
-    pool,
+    drainPool,
     leader,
     callers,
     routes,
@@ -204,6 +215,7 @@ export async function startService(
       await waker.stop();
       await alerts.flush();
       await Promise.all([...callers.values()].map((c) => c.shutdown()));
+      await drainPool.end().catch(() => undefined);
       await ds.destroy();
       await kafkaInfo.broker?.stop();
       await db.stop();
