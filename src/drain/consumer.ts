@@ -130,12 +130,7 @@ export class DrainConsumer extends EventEmitter<DrainEvents> {
     this.maxInFlight = Math.max(opts.batchSize, opts.maxInFlight || 2 * opts.batchSize);
     this.warnAfterMs = opts.warnAfterMs ?? 20 * 60_000;
     this.stopAfterMs = opts.stopAfterMs ?? 60 * 60_000;
-    this.settler = new SettleBuffer(
-      pool,
-      leader.holder,
-      (items, s) => this.settled(items, s),
-      log,
-    );
+    this.settler = new SettleBuffer(pool, leader.holder, (items, s) => this.settled(items, s), log);
     leader.on('elected', (term) => {
       // Rows an earlier leader (or an earlier life of this one) still holds will never be settled by
       // it: hand them back now instead of after their lease.
