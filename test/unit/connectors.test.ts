@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AxiosResponse } from 'axios';
 import { describe, expect, it } from 'vitest';
 import { connectors, type DeliveryEvent } from '../../connectors';
@@ -208,5 +210,32 @@ describe('config: connectors registry and alerts', () => {
       /alerts\.route: route "hook" must use the slack connector/,
     );
     expect(() => parse({ route: 'ops', kinds: ['fire'] })).toThrow(/alerts\.kinds\[0\]/);
+  });
+});
+
+describe('README: the Connectors section examples are valid', () => {
+  it('every options example validates against its connector, and the alerts config starts', () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const start = readme.indexOf('## Connectors');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const blocks = [...section.matchAll(/\*\*`(\w+)`\*\*|```json\n([\s\S]*?)```/g)];
+    let connector = '';
+    let checked = 0;
+    for (const [, name, json] of blocks) {
+      if (name) {
+        connector = name;
+        continue;
+      }
+      const data = JSON.parse(json) as Record<string, unknown>;
+      if ('routes' in data) {
+        const cfg = parseConfigFile(json, 'README.json');
+        expect(buildCallers(cfg.routes).size).toBe(cfg.routes.length);
+      } else {
+        const result = connectors[connector].optionsSchema.safeParse(data);
+        expect(result.success, `${connector}: ${JSON.stringify(result.error?.issues)}`).toBe(true);
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
   });
 });
