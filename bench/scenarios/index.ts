@@ -3,6 +3,7 @@
 // Results name peers/limits they compare to in `compareTo` (ids below); the report computes the ratios.
 // Limit ids: limit-sink-capacity, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
 import type { Scenario } from '../lib/types';
+import { backfillRateScenario } from './backfill-rate';
 import { calloutComposite } from './callout-composite';
 import { calloutOverhead } from './callout-overhead';
 import { drainBacklog } from './drain-backlog';
@@ -12,6 +13,7 @@ import { limitPostgres } from './limit-postgres';
 import { limitSink } from './limit-sink';
 import { peerGraphileWorker } from './peer-graphile-worker';
 import { peerPgBoss } from './peer-pg-boss';
+import { plannerPassScenario } from './planner-pass';
 
 export const scenarios: Scenario[] = [
   limitSink,
@@ -23,4 +25,6 @@ export const scenarios: Scenario[] = [
   calloutComposite,
   drainLatency,
   drainScale,
+  plannerPassScenario,
+  backfillRateScenario,
 ];

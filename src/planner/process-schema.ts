@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { NameSchema } from '../config/route-schema';
 
+/** Schedules are printable text (the planning pass reads them from a control-character-delimited list). */
+// eslint-disable-next-line no-control-regex -- the point is to refuse control characters
+const PRINTABLE = /^[^\x00-\x1f\x7f]*$/;
+const ScheduleText = z.string().min(1).max(200).regex(PRINTABLE, 'must not contain control characters');
+
 /** A process definition as the API and CLI accept it (create or replace). */
 export const ProcessBodySchema = z
   .object({
@@ -11,7 +16,7 @@ export const ProcessBodySchema = z
     params: z.record(z.string(), z.unknown()).default({}),
     kind: z.enum(['recurrent', 'single']),
     /** Recurrent only: `every 15m` (s, m, h, d) or a cron expression, UTC. */
-    schedule: z.string().min(1).max(200).nullable().optional(),
+    schedule: ScheduleText.nullable().optional(),
     /** `HH:MM` (UTC, every day) or an ISO timestamp with a zone. */
     notBefore: z.string().min(1).max(64).nullable().optional(),
     dependsOn: z.array(NameSchema).max(100).default([]),
@@ -30,7 +35,7 @@ export const ProcessPatchSchema = z
     handler: NameSchema,
     params: z.record(z.string(), z.unknown()),
     kind: z.enum(['recurrent', 'single']),
-    schedule: z.string().min(1).max(200).nullable(),
+    schedule: ScheduleText.nullable(),
     notBefore: z.string().min(1).max(64).nullable(),
     dependsOn: z.array(NameSchema).max(100),
     priority: z.number().int().min(-1_000_000).max(1_000_000),
