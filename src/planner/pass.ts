@@ -18,6 +18,8 @@ export interface StartedRun {
 export interface PassResult {
   started: StartedRun[];
   skipped: string[];
+  /** Recurrent processes whose alarm this pass raised (due, no free slot). */
+  alarmed: string[];
   waiting: number;
   activeBefore: number;
   candidates: number;
@@ -122,6 +124,7 @@ export async function planningPass(
   const result: PassResult = {
     started: [],
     skipped: [],
+    alarmed: [],
     waiting: 0,
     activeBefore: active,
     candidates: candidates.length,
@@ -154,6 +157,7 @@ export async function planningPass(
       const row = lastDecision.get(p.name)!;
       if (row.decision !== key || (d.alarm && !row.alarmed)) {
         waits.push({ name: p.name, decision: key, alarm: d.alarm });
+        if (d.alarm && !row.alarmed) result.alarmed.push(p.name);
         log.push({
           process: p.name,
           decision: d.alarm ? 'alarmed' : 'waiting',

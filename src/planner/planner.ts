@@ -97,6 +97,11 @@ export class Planner {
       }),
     );
     for (const run of result.started) this.execute(run);
+    if (result.alarmed.length)
+      this.log.warn(
+        { processes: result.alarmed },
+        'recurrent process(es) due with no free slot: alarmed, first in line',
+      );
     this.passes++;
     this.lastPass = {
       at: new Date().toISOString(),
