@@ -5,6 +5,7 @@ import { readTopic, topicSize } from './kafka-check';
 import { Producer } from './producer';
 import { ChaosSink } from './sink';
 import { spawnSluice, type SluiceProc } from './sluice';
+import { tally } from './tally';
 import type { FaultOptions, FaultResult } from './types';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,7 +92,7 @@ export async function waitCaughtUp(
   return null;
 }
 
-/** Counts sent / delivered / lost / duplicates by record id (one event per record id) at both legs. */
+/** Reads both legs and counts sent / delivered / lost / duplicates by record id. */
 export async function verify(
   fault: string,
   infra: ChaosInfra,
@@ -103,25 +104,19 @@ export async function verify(
 ): Promise<FaultResult> {
   await sink.poll();
   const kafka = await readTopic(infra.brokers, topic);
-  const accepted = producer.accepted;
-  const atSink = accepted.filter((id) => sink.delivered.has(id)).length;
-  const onKafka = accepted.filter((id) => kafka.byRecord.has(id)).length;
-  const lost = accepted.filter((id) => !sink.delivered.has(id) || !kafka.byRecord.has(id)).length;
-  // A record delivered under two event ids would be a duplicate the event-id count cannot see.
-  const split = [...sink.delivered.values()].filter((s) => s.size > 1).length;
-  if (split) notes.push(`${split} records reached the sink under more than one event id`);
-  return {
+  return tally(
     fault,
-    sent: accepted.length,
-    refused: producer.refused,
-    deliveredSink: atSink,
-    deliveredKafka: onKafka,
-    lost,
-    duplicatesSink: sink.duplicates + split,
-    duplicatesKafka: kafka.duplicates,
+    {
+      accepted: producer.accepted,
+      refused: producer.refused,
+      sink: sink.delivered,
+      sinkDuplicates: sink.duplicates,
+      kafka: kafka.byRecord,
+      kafkaDuplicates: kafka.duplicates,
+    },
     recoveryMs,
     notes,
-  };
+  );
 }
 
 /** Runs one fault under steady load: processes up, traffic flowing, fault, catch-up, count. */
