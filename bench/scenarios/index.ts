@@ -4,11 +4,13 @@
 // Limit ids: limit-sink-capacity, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
 import type { Scenario } from '../lib/types';
 import { backfillRateScenario } from './backfill-rate';
+import { backlogCurve } from './backlog-curve';
 import { calloutComposite } from './callout-composite';
 import { calloutOverhead } from './callout-overhead';
 import { drainBacklog } from './drain-backlog';
 import { drainLatency } from './drain-latency';
 import { drainScale } from './drain-scale';
+import { ingestEnqueue } from './ingest-enqueue';
 import { limitPostgres } from './limit-postgres';
 import { limitSink } from './limit-sink';
 import { peerGraphileWorker } from './peer-graphile-worker';
@@ -18,6 +20,7 @@ import { plannerPassScenario } from './planner-pass';
 export const scenarios: Scenario[] = [
   limitSink,
   limitPostgres,
+  ingestEnqueue,
   drainBacklog,
   peerGraphileWorker,
   peerPgBoss,
@@ -27,4 +30,5 @@ export const scenarios: Scenario[] = [
   drainScale,
   plannerPassScenario,
   backfillRateScenario,
+  backlogCurve,
 ];

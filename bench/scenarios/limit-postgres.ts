@@ -1,20 +1,12 @@
 import type { Pool } from 'pg';
+import { timedBatches } from '../lib/parallel';
 import type { Scenario } from '../lib/types';
 
-const BATCH = 1_000;
-const WRITERS = 4;
+export const BATCH = 1_000;
+export const WRITERS = 4;
 
-/** Runs `work(batchIndex)` for every batch, `WRITERS` at a time; returns the elapsed seconds. */
-async function timed(batches: number, work: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: WRITERS }, async () => {
-      for (let i = next++; i < batches; i = next++) await work(i);
-    }),
-  );
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
+const timed = (batches: number, work: (i: number) => Promise<unknown>) =>
+  timedBatches(batches, WRITERS, work);
 
 async function measure(pool: Pool, rows: number) {
   // Same columns, defaults, checks and indexes as event_queue; no function, fan-out, event_log or NOTIFY.
