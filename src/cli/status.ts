@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { relayLag } from '../db/outbox/lag';
 import { poolOf } from '../db/pool';
 import { queueCounts } from '../db/queue/counts';
+import { activeBackfills } from '../planner/backfill/checkpoint';
+import { countActive } from '../planner/runs';
 import { output, withDb } from './util';
 
 export function registerStatus(program: Command): void {
@@ -12,12 +14,23 @@ export function registerStatus(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDb(async (ds) => {
         const pool = poolOf(ds);
-        const [queue, lag] = await Promise.all([queueCounts(pool), relayLag(pool)]);
-        output(opts.json, { queue, relay: lag }, () =>
+        const [queue, lag, active, backfills] = await Promise.all([
+          queueCounts(pool),
+          relayLag(pool),
+          countActive(pool),
+          activeBackfills(pool),
+        ]);
+        const planner = { active, backfills };
+        output(opts.json, { queue, relay: lag, planner }, () =>
           [
             `pending ${queue.byState.pending}  running ${queue.byState.running}  done ${queue.byState.done}  dead ${queue.byState.dead}`,
             `oldest pending: ${queue.oldestPendingAgeMs === null ? '-' : `${Math.round(queue.oldestPendingAgeMs)} ms`}`,
             `relay: ${lag.unpublished} unpublished`,
+            `planner: ${active} active run(s)`,
+            ...backfills.map(
+              (b) =>
+                `backfill ${b.table} -> ${b.route}: ${b.status} ${b.rowsDone}/${b.rowsTotal ?? '?'} rows (${b.percent ?? '?'}%), cursor ${b.cursor ?? '-'}`,
+            ),
           ].join('\n'),
         );
       });

@@ -166,6 +166,8 @@ export async function startService(
       maxActive: env.SLUICE_MAX_ACTIVE,
       intervalMs: env.SLUICE_PLANNER_TICK_MS,
       staleMs: env.SLUICE_RUN_STALE_MS,
+      // Alive runs must be marked well within the stale limit.
+      heartbeatMs: Math.min(5000, Math.floor(env.SLUICE_RUN_STALE_MS / 3)),
       databaseUrl: db.url,
     },
     logger.child({ part: 'planner' }),
