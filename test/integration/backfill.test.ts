@@ -125,10 +125,11 @@ describe('backfill: keyset pages into one route, checkpointed', () => {
     );
     await expect(runBackfill(db.pool, { table: 'items', route: 'enrich', page: 0 })).rejects.toThrow(/page/);
     const bad = cli(db.url, ['backfill', 'missing', '--route', 'enrich']);
+    const badOpt = cli(db.url, ['backfill', 'items', '--route', 'enrich', '--threads', '0']);
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/table public.missing does not exist/);
-    const badOpt = cli(db.url, ['backfill', 'items', '--route', 'enrich', '--threads', '0']);
     expect(await badOpt.exited).toBe(2);
+    expect(badOpt.output()).toMatch(/threads/);
   });
 
   it('reports slow pages and stops pages past stopAfter; the backfill fails and resumes before them', async () => {
