@@ -141,6 +141,20 @@ describe('RouteCaller breaker against failing endpoints', () => {
     expect(sink.requests).toHaveLength(4);
   });
 
+  it('shutdown cancels a request in flight: its event comes back retriable and the socket is closed', async () => {
+    const { sink, caller } = await setup(() => ({ hang: true }), { breaker: { timeoutMs: 60_000 } });
+    const pending = caller.deliver([event(1)]);
+    await waitFor(() => sink.requests.length === 1, 'request reached the server');
+    await caller.shutdown();
+    const [o] = await pending;
+    expect(o.kind).toBe('retriable');
+    await waitFor(() => sink.connections.closed === sink.connections.opened, 'server sees the socket closed');
+    // After shutdown nothing is sent; events are deferred, never lost or dead-lettered.
+    const [after] = await caller.deliver([event(2)]);
+    expect(after.kind).toBe('deferred');
+    expect(sink.requests).toHaveLength(1);
+  });
+
   it('429 with Retry-After: retriable after the server-given delay, and it counts against the breaker', async () => {
     const { sink, caller } = await setup(() => ({
       status: 429,
