@@ -79,8 +79,13 @@ function panel(
     if (!line.length) return;
     const color = COLORS[i % COLORS.length];
     const xy = line.map((p) => `${sx(p.backlog).toFixed(1)},${sy(p[metric]!).toFixed(1)}`);
-    if (xy.length > 1)
-      out.push(`<polyline points="${xy.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    // Several scenarios may measure one backlog size: the line goes through their mean, every dot is drawn.
+    const mean = [...new Set(line.map((p) => p.backlog))].map((b) => {
+      const vs = line.filter((p) => p.backlog === b).map((p) => p[metric]!);
+      return `${sx(b).toFixed(1)},${sy(vs.reduce((a, v) => a + v, 0) / vs.length).toFixed(1)}`;
+    });
+    if (mean.length > 1)
+      out.push(`<polyline points="${mean.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
     for (const c of xy) {
       const [cx, cy] = c.split(',');
       out.push(`<circle cx="${cx}" cy="${cy}" r="3.5" fill="${color}"/>`);
@@ -106,7 +111,7 @@ export function renderChart(points: ChartPoint[], subtitle: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     panel(points, 'eventsPerSec', 'Drain rate', 'events/s', series, 0),
-    panel(points, 'latencyMs', 'Latency (median, commit to sink)', 'ms', series, W),
+    panel(points, 'latencyMs', 'Latency (median, commit to delivered)', 'ms', series, W),
     ...legend,
     `<text x="${width - 8}" y="${height - 8}" text-anchor="end" font-size="10" fill="#777">${esc(subtitle)}</text>`,
     '</svg>',
