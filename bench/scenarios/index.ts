@@ -7,6 +7,9 @@ import { backfillRateScenario } from './backfill-rate';
 import { backlogCurve } from './backlog-curve';
 import { calloutComposite } from './callout-composite';
 import { calloutOverhead } from './callout-overhead';
+import { captureIngest } from './capture-ingest';
+import { captureRelay } from './capture-relay';
+import { captureTrigger } from './capture-trigger';
 import { drainBacklog } from './drain-backlog';
 import { drainLatency } from './drain-latency';
 import { drainScale } from './drain-scale';
@@ -31,4 +34,7 @@ export const scenarios: Scenario[] = [
   plannerPassScenario,
   backfillRateScenario,
   backlogCurve,
+  captureIngest,
+  captureTrigger,
+  captureRelay,
 ];

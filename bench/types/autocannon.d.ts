@@ -14,6 +14,15 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Per-request hooks; setupRequest may rewrite headers and body. */
+    requests?: Array<{
+      method?: string;
+      path?: string;
+      setupRequest?(req: { headers?: Record<string, string>; body?: string }): {
+        headers?: Record<string, string>;
+        body?: string;
+      };
+    }>;
   }
   interface Result {
     requests: Histogram;

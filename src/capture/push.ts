@@ -25,7 +25,11 @@ export const PushBodySchema = z
 export type PushBody = z.infer<typeof PushBodySchema>;
 
 /** A direct push of record ids: one statement, committed before this resolves. */
-export async function pushIds(db: Queryable, body: PushBody): Promise<{ ticket: string; accepted: number }> {
+export async function pushIds(
+  db: Queryable,
+  body: PushBody,
+  opts: { notify?: boolean } = {},
+): Promise<{ ticket: string; accepted: number }> {
   const ticket = randomUUID();
   const accepted = await enqueue(db, {
     entity: body.entity,
@@ -34,6 +38,7 @@ export async function pushIds(db: Queryable, body: PushBody): Promise<{ ticket: 
     ids: body.ids,
     payloads: body.payload === undefined ? null : body.ids.map(() => body.payload),
     ticket,
+    notify: opts.notify,
   });
   return { ticket, accepted };
 }

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { OpSchema } from '../config/route-schema';
-import { inTransaction, rows } from '../db/pool';
-import { enqueue } from '../db/queue/enqueue';
+import { rows } from '../db/pool';
+import { countIngested } from '../metrics/ingest-counter';
+import { enqueue, enqueueParams } from '../db/queue/enqueue';
+
+/** sluice_enqueue over parameters $5..$11 (enqueueParams), after the delivery's $1..$4. */
+const ENQUEUE_CALL = 'sluice_enqueue($5, $6, $7, $8::text[], $9::jsonb[], $10::uuid, $11)';
 import { MAX_IDS, PushEntitySchema, RecordIdSchema } from './push';
 
 /** The body a signed webhook carries: one id or a list, an optional payload shared by all, a delivery id. */
@@ -32,44 +36,42 @@ export interface WebhookResult {
 }
 
 /**
- * Enqueues a verified webhook's changes. The delivery id is recorded in the same transaction as the
- * enqueue, so a retried delivery, even one racing the first, is either the first or a duplicate.
+ * Enqueues a verified webhook's changes. With a delivery id, the id is recorded in the same statement
+ * as the enqueue, which runs only if the id was new: a retried delivery, even one racing the first
+ * (ON CONFLICT waits for it), is either the first or a duplicate. One round trip either way.
  */
 export async function acceptWebhook(pool: Pool, source: string, body: WebhookBody): Promise<WebhookResult> {
   const ids = body.ids ?? [body.id!];
-  return inTransaction(pool, async (client) => {
-    const ticket = randomUUID();
-    if (body.deliveryId !== undefined) {
-      // ON CONFLICT waits for a concurrent first delivery to commit or roll back before deciding.
-      const claimed = await rows<{ ticket: string }>(
-        client,
-        `INSERT INTO sluice_webhook_delivery (source, delivery_id, ticket, accepted) VALUES ($1, $2, $3, 0)
-         ON CONFLICT (source, delivery_id) DO NOTHING RETURNING ticket`,
-        [source, body.deliveryId, ticket],
-      );
-      if (claimed.length === 0) {
-        const [first] = await rows<{ ticket: string; accepted: number }>(
-          client,
-          `SELECT ticket, accepted FROM sluice_webhook_delivery WHERE source = $1 AND delivery_id = $2`,
-          [source, body.deliveryId],
-        );
-        return { ticket: first.ticket, accepted: first.accepted, duplicate: true };
-      }
-    }
-    const accepted = await enqueue(client, {
-      entity: body.entity,
-      op: body.op,
-      source: `webhook:${source}`,
-      ids,
-      payloads: body.payload === undefined ? null : ids.map(() => body.payload),
-      ticket,
-    });
-    if (body.deliveryId !== undefined) {
-      await client.query(
-        `UPDATE sluice_webhook_delivery SET accepted = $3 WHERE source = $1 AND delivery_id = $2`,
-        [source, body.deliveryId, accepted],
-      );
-    }
-    return { ticket, accepted, duplicate: false };
-  });
+  const ticket = randomUUID();
+  const input = {
+    entity: body.entity,
+    op: body.op,
+    source: `webhook:${source}`,
+    ids,
+    payloads: body.payload === undefined ? null : ids.map(() => body.payload),
+    ticket,
+    // The service notifies after commit (coalesced): a NOTIFY here would serialise commits.
+    notify: false,
+  };
+  if (body.deliveryId === undefined)
+    return { ticket, accepted: await enqueue(pool, input), duplicate: false };
+  const [first] = await rows<{ n: number | null }>(
+    pool,
+    `WITH claimed AS (
+       INSERT INTO sluice_webhook_delivery (source, delivery_id, ticket, accepted) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (source, delivery_id) DO NOTHING RETURNING 1
+     )
+     SELECT (SELECT ${ENQUEUE_CALL} FROM claimed) AS n`,
+    [source, body.deliveryId, ticket, new Set(ids).size, ...enqueueParams(input)],
+  );
+  if (first.n !== null) {
+    countIngested(input.source, first.n);
+    return { ticket, accepted: first.n, duplicate: false };
+  }
+  const [prior] = await rows<{ ticket: string; accepted: number }>(
+    pool,
+    `SELECT ticket, accepted FROM sluice_webhook_delivery WHERE source = $1 AND delivery_id = $2`,
+    [source, body.deliveryId],
+  );
+  return { ticket: prior.ticket, accepted: prior.accepted, duplicate: true };
 }

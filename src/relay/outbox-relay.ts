@@ -63,10 +63,26 @@ export class OutboxRelay {
     this.s.state = 'stopped';
   }
 
+  /**
+   * Fetch, send, mark, with the mark of one batch overlapping the fetch and send of the next: the next
+   * fetch starts after the last id sent. Once a cursor fetch finds nothing, a fetch from the start picks
+   * up rows that committed late with lower ids. A batch is marked only after its send succeeded.
+   */
   private async run(): Promise<void> {
     let backoff = 500;
+    let after: string | null = null;
+    // Resolves to the mark's error instead of rejecting, so a failure waits for settleMark to surface it.
+    let marking: Promise<Error | void> | null = null;
+    const settleMark = async () => {
+      const m = marking;
+      marking = null;
+      const failed = await m;
+      if (failed) throw failed;
+    };
     while (!this.stopping) {
       if (!this.isLeader()) {
+        await settleMark().catch(() => undefined);
+        after = null;
         this.s.state = 'standby';
         this.signal.reset();
         await this.signal.sleep(this.opts.pollMs);
@@ -75,22 +91,33 @@ export class OutboxRelay {
       try {
         await this.connect();
         this.signal.reset();
-        const batch = await fetchUnpublished(this.pool, this.opts.batchSize);
+        const batch = await fetchUnpublished(this.pool, this.opts.batchSize, after);
         if (batch.length === 0) {
+          await settleMark();
+          if (after !== null) {
+            after = null;
+            continue;
+          }
           this.s.state = 'idle';
           await this.signal.sleep(this.opts.pollMs);
           continue;
         }
         this.s.state = 'publishing';
         await this.producer!.send({ topic: this.opts.topic, acks: -1, messages: batch.map(toKafkaMessage) });
-        await markPublished(
-          this.pool,
-          batch.map((r) => r.id),
+        await settleMark();
+        const ids = batch.map((r) => r.id);
+        marking = markPublished(this.pool, ids).then(
+          (n) => {
+            this.s.published += n;
+          },
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
         );
-        this.s.published += batch.length;
+        after = ids[ids.length - 1];
         this.s.lastError = null;
         backoff = 500;
       } catch (err) {
+        await settleMark().catch(() => undefined);
+        after = null;
         const message = (err as Error).message;
         if (this.s.state !== 'kafka-down')
           this.log.warn({ err: message }, 'relay cannot publish; will retry');
@@ -101,6 +128,7 @@ export class OutboxRelay {
         backoff = Math.min(backoff * 2, 10_000);
       }
     }
+    await settleMark().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {

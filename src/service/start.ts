@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
 import { buildServer } from '../api/server';
+import { PeerNotifier } from '../capture/peer-notifier';
 import { AlertNotifier } from '../callout/alerts';
 import { buildCallers } from '../callout/build-callers';
 import type { RouteCallerHooks } from '../callout/route-caller';
@@ -153,6 +154,8 @@ export async function startService(
     }),
   );
   const waker = new Waker(db.url, wakeAll, logger.child({ part: 'listen' }));
+  // The API enqueues without an in-transaction NOTIFY; this wakes the other processes after commit.
+  const peers = new PeerNotifier(pool, logger.child({ part: 'notify' }));
   await waker.start();
   leader.start();
   drain.start();
@@ -195,7 +198,10 @@ export async function startService(
     webhookBodyLimit: env.SLUICE_WEBHOOK_BODY_LIMIT,
     logger: logger.child({ part: 'api' }),
     status,
-    onAccepted: wakeAll,
+    onAccepted: () => {
+      wakeAll();
+      peers.poke();
+    },
     metrics: metrics.registry,
     publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,

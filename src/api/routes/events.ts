@@ -22,7 +22,8 @@ export function eventsRoutes(app: FastifyInstance, deps: { pool: Pool; onAccepte
     async (req, reply) => {
       const body = parseOr400(PushBodySchema, req.body, reply, 'invalid_body', 'invalid push body');
       if (!body) return reply;
-      const result = await pushIds(deps.pool, body);
+      // onAccepted notifies peers after commit, coalesced (an in-transaction NOTIFY serialises commits).
+      const result = await pushIds(deps.pool, body, { notify: false });
       deps.onAccepted();
       return reply.code(202).send(result);
     },

@@ -10,11 +10,13 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Same behaviour as 0001's version. Faster: ids and payloads are unnested together (subscripting a
  * jsonb[] by position walks the array, so 0001 was quadratic in the batch size), and the coalescing
  * target is looked up per change through the (route, entity, record_id, id) index instead of hashing
- * every live row of the entity. Plans are made per call (force_custom_plan): a generic plan guesses the
+ * every live row of the entity. p_notify (default true) lets the API skip the in-transaction NOTIFY. Plans are made per call (force_custom_plan): a generic plan guesses the
  * batch size and nest-loops through 10,000 ids as if they were 100.
  */
 const ENQUEUE_V2 = `
-CREATE OR REPLACE FUNCTION sluice_enqueue(p_entity text, p_op text, p_source text, p_ids text[], p_payloads jsonb[], p_ticket uuid)
+DROP FUNCTION sluice_enqueue(text, text, text, text[], jsonb[], uuid);
+CREATE FUNCTION sluice_enqueue(p_entity text, p_op text, p_source text, p_ids text[], p_payloads jsonb[], p_ticket uuid,
+                               p_notify boolean DEFAULT true)
 RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT SET plan_cache_mode = force_custom_plan AS $fn$
 DECLARE n integer;
 BEGIN
@@ -62,8 +64,11 @@ BEGIN
     RETURNING 1
   )
   SELECT count(*) INTO n FROM logged;
-  -- A latency hint only: the drain and relay also poll.
-  PERFORM pg_notify('sluice', '');
+  -- A latency hint only: the drain and relay also poll. Postgres serialises the commits of notifying
+  -- transactions, so the API passes false and notifies after commit, coalesced (PeerNotifier).
+  IF p_notify THEN
+    PERFORM pg_notify('sluice', '');
+  END IF;
   RETURN n;
 END
 $fn$`;

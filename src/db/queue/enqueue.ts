@@ -10,6 +10,11 @@ export interface EnqueueInput {
   /** One payload per id (same index), or one shared payload, or none. */
   payloads?: unknown[] | null;
   ticket?: string | null;
+  /**
+   * NOTIFY inside the transaction (default true). Postgres serialises the commits of notifying
+   * transactions, so hot paths pass false and notify after commit through a PeerNotifier.
+   */
+  notify?: boolean;
 }
 
 /**
@@ -18,14 +23,27 @@ export interface EnqueueInput {
  * Returns the number of distinct changes accepted.
  */
 export async function enqueue(db: Queryable, input: EnqueueInput): Promise<number> {
-  const payloads = input.payloads
-    ? input.payloads.map((p) => (p === undefined ? null : JSON.stringify(p)))
-    : null;
   const [row] = await rows<{ n: number }>(
     db,
-    'SELECT sluice_enqueue($1, $2, $3, $4::text[], $5::jsonb[], $6::uuid) AS n',
-    [input.entity, input.op, input.source, input.ids, payloads, input.ticket ?? null],
+    'SELECT sluice_enqueue($1, $2, $3, $4::text[], $5::jsonb[], $6::uuid, $7) AS n',
+    enqueueParams(input),
   );
   countIngested(input.source, row.n);
   return row.n;
+}
+
+/** The seven parameters of sluice_enqueue, for statements that embed the call. */
+export function enqueueParams(input: EnqueueInput): unknown[] {
+  const payloads = input.payloads
+    ? input.payloads.map((p) => (p === undefined ? null : JSON.stringify(p)))
+    : null;
+  return [
+    input.entity,
+    input.op,
+    input.source,
+    input.ids,
+    payloads,
+    input.ticket ?? null,
+    input.notify ?? true,
+  ];
 }

@@ -1,0 +1,38 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface BenchApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/lib/api-server.ts in a child process against `databaseUrl`; resolves once it listens. */
+export async function startBenchApi(
+  databaseUrl: string,
+  apiKey: string,
+  webhookSecret: string,
+): Promise<BenchApi> {
+  const child = fork(join(__dirname, 'api-server.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      BENCH_API_KEY: apiKey,
+      BENCH_WEBHOOK_SECRET: webhookSecret,
+    },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`bench api exited (${code})`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

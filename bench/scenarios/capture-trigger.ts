@@ -1,0 +1,109 @@
+import type { Pool } from 'pg';
+import { addCapture } from '../../src/capture/triggers';
+import { RouteSchema } from '../../src/config/route-schema';
+import { syncRoutes } from '../../src/db/queue/sync-routes';
+import type { Scenario, ScenarioResult } from '../lib/types';
+
+const ROUNDS = 3;
+
+interface Shape {
+  label: string;
+  columns: string;
+  indexes: (t: string) => string;
+  fill: string;
+  update: (round: number) => string;
+}
+
+/** An accounts table as applications have them: a key, a unique email, an indexed updated_at. */
+const TYPICAL: Shape = {
+  label: 'typical table (pk, unique email, indexed updated_at)',
+  columns:
+    'id bigint PRIMARY KEY, email text NOT NULL, name text, plan text, score int, updated_at timestamptz NOT NULL DEFAULT now()',
+  indexes: (t) => `CREATE UNIQUE INDEX ON ${t} (email); CREATE INDEX ON ${t} (updated_at);`,
+  fill: `SELECT g, 'user' || g || '@example.com', 'name ' || g, 'free', 0, now() FROM generate_series(1, $1) g`,
+  update: (r) => `SET plan = 'plan-${r}', score = score + 1, updated_at = now()`,
+};
+
+/** The cheapest case for the plain table: no secondary index, a HOT update of one int column. */
+const BARE: Shape = {
+  label: 'bare table (pk only, HOT update)',
+  columns: 'id bigint PRIMARY KEY, n int',
+  indexes: () => '',
+  fill: `SELECT g, 0 FROM generate_series(1, $1) g`,
+  update: () => `SET n = n + 1`,
+};
+
+async function timeUpdate(pool: Pool, table: string, sql: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  await pool.query(`UPDATE ${table} ${sql}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function overhead(pool: Pool, shape: Shape, rows: number, key: string) {
+  const plain = `${key}_plain`;
+  const captured = `${key}_captured`;
+  for (const t of [plain, captured]) {
+    await pool.query(`CREATE TABLE ${t} (${shape.columns}) WITH (fillfactor = 80); ${shape.indexes(t)}`);
+    await pool.query(`INSERT INTO ${t} ${shape.fill}`, [rows]);
+  }
+  await addCapture(pool, { table: captured, entity: 'account' });
+  const plainMs: number[] = [];
+  const capturedMs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Same starting point for both: queue empty, tables vacuumed.
+    await pool.query('TRUNCATE event_log, event_queue');
+    await pool.query(`VACUUM ANALYZE ${plain}, ${captured}, event_log, event_queue`);
+    plainMs.push(await timeUpdate(pool, plain, shape.update(round)));
+    capturedMs.push(await timeUpdate(pool, captured, shape.update(round)));
+  }
+  const events = Number((await pool.query(`SELECT count(*) AS n FROM event_log`)).rows[0].n);
+  if (events !== rows) throw new Error(`expected ${rows} captured changes, found ${events}`);
+  return { plainMs: median(plainMs), capturedMs: median(capturedMs), all: { plainMs, capturedMs } };
+}
+
+/**
+ * Trigger overhead: the same N-row UPDATE on a captured table (statement-level triggers: one
+ * sluice_enqueue per statement, fanned out to one route) and on an uncaptured twin. Median of 3.
+ */
+export const captureTrigger: Scenario = {
+  id: 'capture-trigger',
+  title: 'Capture: trigger overhead of a 50,000-row UPDATE',
+  run: async (ctx, { quick }) => {
+    const rows = quick ? 20_000 : 50_000;
+    const db = await ctx.freshDatabase('bench_trigger');
+    try {
+      await syncRoutes(db.pool, [
+        RouteSchema.parse({
+          name: 'sink',
+          match: { entity: 'account' },
+          connector: 'webhook',
+          options: { url: ctx.sink.url },
+        }),
+      ]);
+      const results: ScenarioResult[] = [];
+      for (const [key, shape] of [
+        ['typical', TYPICAL],
+        ['bare', BARE],
+      ] as const) {
+        const r = await overhead(db.pool, shape, rows, key);
+        const ratio = r.capturedMs / r.plainMs;
+        ctx.log(
+          `${key}: plain ${r.plainMs.toFixed(0)} ms, captured ${r.capturedMs.toFixed(0)} ms (x${ratio.toFixed(2)})`,
+        );
+        results.push({
+          id: `trigger-overhead-${key}`,
+          name: `trigger overhead, ${rows.toLocaleString('en-US')}-row UPDATE, ${shape.label}`,
+          unit: 'x uncaptured',
+          value: Number(ratio.toFixed(2)),
+          better: 'lower',
+          detail: { rows, ...r, goal: '<= 1.5x' },
+        });
+      }
+      return results;
+    } finally {
+      await db.drop();
+    }
+  },
+};
