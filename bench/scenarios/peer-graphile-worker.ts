@@ -1,4 +1,5 @@
 import { Logger, run, runMigrations } from 'graphile-worker';
+import { Pool } from 'pg';
 import { peerCall, until } from '../lib/peer-call';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
@@ -6,8 +7,11 @@ import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 export async function graphileDrain(ctx: BenchContext, rows: number): Promise<ScenarioResult> {
   const db = await ctx.freshDatabase('bench_gw', { migrate: false });
   const logger = new Logger(() => () => undefined);
+  // Its own pool (the same size as Sluice's), ended before the database is dropped.
+  const pgPool = new Pool({ connectionString: db.url, max: 12 });
+  pgPool.on('error', () => undefined);
   try {
-    await runMigrations({ connectionString: db.url, logger });
+    await runMigrations({ pgPool, logger });
     for (let i = 0; i < rows; i += 10_000) {
       await db.pool.query(
         `SELECT graphile_worker.add_jobs(array_agg(ROW('hook', json_build_object('id', 'acc-' || i), NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
@@ -20,7 +24,7 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
     const call = peerCall(`${ctx.sink.url}/hook`, ctx.concurrency);
     const started = process.hrtime.bigint();
     const runner = await run({
-      connectionString: db.url,
+      pgPool,
       concurrency: ctx.concurrency,
       noHandleSignals: true,
       pollInterval: 1000,
@@ -44,6 +48,7 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
       detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: await ctx.sink.count() },
     };
   } finally {
+    await pgPool.end().catch(() => undefined);
     await db.drop();
   }
 }
