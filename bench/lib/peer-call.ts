@@ -1,15 +1,14 @@
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import axios from 'axios';
+import { createHttpClient } from '../../src/callout/http-client';
 
 /**
  * The HTTP call a peer's job makes: the same request Sluice's webhook connector sends (POST of the
- * same JSON shape, keep-alive axios with the same socket cap, a per-request abort timeout, the
- * Idempotency-Key header), so peers and Sluice differ only in how they queue and dispatch.
+ * same JSON shape and Idempotency-Key header) through the same HTTP client Sluice's callouts use
+ * (src/callout/http-client.ts: keep-alive axios, same socket cap, same 10 s timeout), so peers and
+ * Sluice differ only in how they queue, dispatch and settle.
  */
 export function peerCall(url: string, concurrency: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
-  const client = axios.create({ httpAgent: agent, validateStatus: () => true, maxRedirects: 0 });
+  const client = createHttpClient(concurrency, 10_000);
   return async (recordId: string): Promise<void> => {
     const eventId = randomUUID();
     const body = JSON.stringify({
@@ -28,7 +27,6 @@ export function peerCall(url: string, concurrency: number) {
       url,
       data: body,
       headers: { 'content-type': 'application/json', 'idempotency-key': `${eventId}:sink` },
-      signal: AbortSignal.timeout(10_000),
     });
     if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
   };
