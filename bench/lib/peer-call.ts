@@ -32,7 +32,7 @@ export function peerCall(url: string, concurrency: number) {
   };
 }
 
-/** Polls `check` every 20 ms until it is true. */
+/** Polls `check` every 100 ms until it is true (the same cadence as Sluice's untilDrained). */
 export async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+  while (!(await check())) await new Promise((r) => setTimeout(r, 100));
 }

@@ -35,7 +35,12 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
     leader,
     callers,
     new Map([[route.name, route]]),
-    { batchSize: 500, pollMs: 1000, rowLeaseMs: 60_000 },
+    {
+      batchSize: Number(process.env.BENCH_BATCH ?? 500),
+      maxInFlight: Number(process.env.BENCH_WINDOW ?? 0),
+      pollMs: 1000,
+      rowLeaseMs: 60_000,
+    },
     silent,
   );
   const waker = new Waker(url, () => drain.wake());
@@ -68,13 +73,17 @@ export function rssSampler() {
   };
 }
 
-/** Resolves once no row of event_queue is left undone (polled every 20 ms). */
+/**
+ * Resolves once at most `atMostLeft` rows are pending or running. A cheap index-backed check every
+ * 100 ms: a count(*) over a million-row table every few ms would slow the very drain it measures.
+ */
 export async function untilDrained(pool: Pool, atMostLeft = 0): Promise<void> {
   for (;;) {
     const { rows } = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM event_queue WHERE state <> 'done'`,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM event_queue WHERE state IN ('pending', 'running') LIMIT $1) x`,
+      [atMostLeft + 1],
     );
     if (Number(rows[0].n) <= atMostLeft) return;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -43,13 +43,8 @@ export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<Scen
     }
     await until(
       async () =>
-        Number(
-          (
-            await db.pool.query(
-              `SELECT count(*) AS n FROM pgboss.job WHERE name = 'hook' AND state <> 'completed'`,
-            )
-          ).rows[0].n,
-        ) === 0,
+        (await db.pool.query(`SELECT 1 FROM pgboss.job WHERE name = 'hook' AND state <> 'completed' LIMIT 1`))
+          .rowCount === 0,
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const rate = Math.round(rows / seconds);

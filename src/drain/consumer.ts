@@ -31,6 +31,8 @@ export interface DrainOptions {
   stopAfterMs?: number;
   /** stop(): how long in-flight callouts may finish before their rows are handed back, ms (10 s). */
   shutdownGraceMs?: number;
+  /** How long a finished callout waits for others so their outcomes go out in one UPDATE, ms (10). */
+  settleDelayMs?: number;
 }
 
 export type DrainAlert =
@@ -130,7 +132,13 @@ export class DrainConsumer extends EventEmitter<DrainEvents> {
     this.maxInFlight = Math.max(opts.batchSize, opts.maxInFlight || 2 * opts.batchSize);
     this.warnAfterMs = opts.warnAfterMs ?? 20 * 60_000;
     this.stopAfterMs = opts.stopAfterMs ?? 60 * 60_000;
-    this.settler = new SettleBuffer(pool, leader.holder, (items, s) => this.settled(items, s), log);
+    this.settler = new SettleBuffer(
+      pool,
+      leader.holder,
+      (items, s) => this.settled(items, s),
+      log,
+      opts.settleDelayMs ?? 10,
+    );
     leader.on('elected', (term) => {
       // Rows an earlier leader (or an earlier life of this one) still holds will never be settled by
       // it: hand them back now instead of after their lease.

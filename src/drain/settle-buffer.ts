@@ -25,6 +25,7 @@ export class SettleBuffer {
   private items: SettleItem[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
   private retryMs = 0;
   private closed = false;
 
@@ -33,6 +34,8 @@ export class SettleBuffer {
     private readonly holder: string,
     private readonly onSettled: (items: SettleItem[], s: Settlement) => void,
     private readonly log: Log,
+    /** How long the first outcome waits for others before a flush, ms. */
+    private readonly flushMs = 10,
   ) {}
 
   get size(): number {
@@ -41,17 +44,30 @@ export class SettleBuffer {
 
   add(item: SettleItem): void {
     this.items.push(item);
-    if (this.flushing || this.scheduled) return;
+    if (this.flushing) return;
+    if (this.scheduled) {
+      // Enough for a full statement: no need to wait out the timer.
+      if (this.items.length >= 500) this.flushNow();
+      return;
+    }
     this.scheduled = true;
-    // setImmediate gathers the outcomes that finish in the same turn of the event loop.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flushing ??= this.flushAll().finally(() => (this.flushing = null));
-    });
+    // A short wait gathers the outcomes of many callouts into one UPDATE: each flush is a transaction,
+    // and under load hundreds of tiny ones would cost Postgres more than the callouts cost us.
+    this.timer = setTimeout(() => this.flushNow(), this.flushMs);
+  }
+
+  private flushNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.scheduled = false;
+    this.flushing ??= this.flushAll().finally(() => (this.flushing = null));
   }
 
   /** Flushes what is buffered; gives up (leaving the rows claimed) once `deadline` passes. */
   async drain(deadline: number): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.scheduled = false;
     while ((this.items.length || this.flushing) && Date.now() < deadline) {
       this.flushing ??= this.flushAll().finally(() => (this.flushing = null));
       await Promise.race([

@@ -109,6 +109,35 @@ export function createServiceMetrics(status: () => Promise<unknown>): ServiceMet
     for (const state of CONSUMER_STATES) g.set({ state }, s.consumer?.state === state ? 1 : 0);
   });
   gauge(
+    'sluice_drain_batch_work',
+    'Work of the batches running now: rows claimed, callouts started, callouts finished',
+    ['kind'],
+    (g, s) => {
+      const active = s.consumer?.batches?.active ?? [];
+      g.set(
+        { kind: 'claimed' },
+        active.reduce((n, b) => n + b.size, 0),
+      );
+      g.set(
+        { kind: 'started' },
+        active.reduce((n, b) => n + b.started, 0),
+      );
+      g.set(
+        { kind: 'finished' },
+        active.reduce((n, b) => n + b.finished, 0),
+      );
+    },
+  );
+  gauge('sluice_drain_batches_active', 'Batches claimed and not yet fully settled', [], (g, s) =>
+    g.set(s.consumer?.batches?.active?.length ?? 0),
+  );
+  gauge('sluice_drain_oldest_batch_age_seconds', 'Age of the oldest running batch (0: none)', [], (g, s) =>
+    g.set(Math.max(0, ...(s.consumer?.batches?.active ?? []).map((b) => b.ageMs)) / 1000),
+  );
+  gauge('sluice_drain_in_flight', 'Claimed rows this process has not settled yet', [], (g, s) =>
+    g.set(s.consumer?.inFlight ?? 0),
+  );
+  gauge(
     'sluice_breaker_state',
     'Breaker state per route (1 for the current one)',
     ['route', 'state'],
@@ -132,6 +161,15 @@ export function createServiceMetrics(status: () => Promise<unknown>): ServiceMet
     async collect() {
       this.reset();
       this.inc((await snap()).relay?.published ?? 0);
+    },
+  });
+  new Counter({
+    name: 'sluice_drain_rearms_total',
+    help: 'Batches claimed right after another without going idle (re-armed)',
+    registers,
+    async collect() {
+      this.reset();
+      this.inc((await snap()).consumer?.batches?.rearms ?? 0);
     },
   });
   new Counter({

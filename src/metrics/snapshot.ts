@@ -7,7 +7,13 @@ export interface StatusSnapshot {
   consumer?: {
     state?: string;
     role?: string;
-    batches?: { started: number; finished: number };
+    batches?: {
+      started: number;
+      finished: number;
+      rearms?: number;
+      active?: Array<{ size: number; started: number; finished: number; ageMs: number }>;
+    };
+    inFlight?: number;
     delivered?: number;
     retried?: number;
     dead?: number;

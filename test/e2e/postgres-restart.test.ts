@@ -91,6 +91,14 @@ describe('Postgres restarted mid-run', () => {
     expect(proc.output()).not.toMatch(/unhandled|uncaught/i);
     const status = await api(proc, 'GET', '/v1/status');
     expect(status.body.consumer.role).toBe('leader');
+    expect(status.body.consumer.batches.finished).toBeGreaterThan(0);
+    // The drain's state and batch work in the metrics too.
+    await waitFor(async () => (await api(proc, 'GET', '/v1/status')).body.consumer.state === 'idle', 'idle');
+    const metrics = await api(proc, 'GET', '/metrics');
+    expect(metrics.body).toMatch(/^sluice_drain_leader 1$/m);
+    expect(metrics.body).toMatch(/^sluice_drain_state\{state="idle"\} 1$/m);
+    expect(metrics.body).toMatch(/^sluice_drain_batch_work\{kind="started"\} \d+$/m);
+    expect(metrics.body).toMatch(/^sluice_drain_rearms_total \d+$/m);
     expect(await proc.stop()).toBe(0);
   });
 });
