@@ -30,6 +30,7 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
   const callers = buildCallers([route]);
   // As in start.ts: the drain's own writes go through a pool with synchronous_commit off.
   const drainPool = new Pool({ connectionString: url, max: 5, options: '-c synchronous_commit=off' });
+  drainPool.on('error', () => undefined); // the database is dropped at the end of a scenario
   const drain = new DrainConsumer(
     drainPool,
     leader,
@@ -63,9 +64,12 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
 
 /** Samples this process's RSS every 50 ms; `stop()` returns the peak in MB. */
 export function rssSampler() {
-  let peak = process.memoryUsage.rss();
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
   const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   return {
+    /** MB before draining began (the harness, every scenario's modules, the enqueued backlog). */
+    baselineMb: Math.round(baseline / 2 ** 20),
     stop: () => {
       clearInterval(t);
       return Math.round(Math.max(peak, process.memoryUsage.rss()) / 2 ** 20);

@@ -52,6 +52,7 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
         unit: 'MB',
         value: peakMb,
         better: 'lower',
+        detail: { baselineMb: rss.baselineMb },
       },
     ];
   } finally {
