@@ -55,6 +55,13 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     const code = FASTIFY_CODES[err.code] ?? (err instanceof SyntaxError ? 'invalid_json' : 'bad_request');
     return sendError(reply, status, code, err.message);
   }
+  // A value Postgres refuses (SQLSTATE class 22: data exception) came from the caller: nothing was
+  // written (the statement failed), so it is a 400, not our fault.
+  const sqlState = (err as { code?: unknown }).code;
+  if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    req.log.warn({ sqlState, err: err.message }, 'input refused by the database');
+    return sendError(reply, 400, 'invalid_input', `a value was refused by the database: ${err.message}`);
+  }
   if (isDatabaseDown(err)) {
     req.log.warn({ err: err.message }, 'database unavailable');
     return sendError(

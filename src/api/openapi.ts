@@ -8,6 +8,13 @@ interface Collected {
   zod: RouteSchemas;
 }
 
+/** Every route the server registered, documented (has zod schemas) or not: for tests and audits. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  documented: boolean;
+}
+
 const jsonSchema = (s: z.ZodType) =>
   z.toJSONSchema(s, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<
     string,
@@ -32,12 +39,14 @@ function parameters(where: 'path' | 'query', s: z.ZodType | undefined) {
  */
 export function openApiCollector(app: FastifyInstance) {
   const routes: Collected[] = [];
+  const all: RouteEntry[] = [];
   app.addHook('onRoute', (r: RouteOptions) => {
     const zod = (r.config as { zod?: RouteSchemas } | undefined)?.zod;
-    if (!zod) return;
     for (const method of [r.method].flat()) {
+      // Fastify adds HEAD for every GET by itself; the GET stands for both.
       if (method === 'HEAD') continue;
-      routes.push({ method: method.toLowerCase(), url: r.url, zod });
+      all.push({ method, url: r.url, documented: !!zod });
+      if (zod) routes.push({ method: method.toLowerCase(), url: r.url, zod });
     }
   });
 
@@ -81,5 +90,5 @@ export function openApiCollector(app: FastifyInstance) {
       }, {}),
     });
 
-  return { routes, document };
+  return { routes: all, document };
 }

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { authHook } from './auth';
 import { errorHandler, sendError } from './errors';
-import { openApiCollector } from './openapi';
+import { openApiCollector, type RouteEntry } from './openapi';
 import { registerIngestRateLimit } from './rate-limit';
 import { dashboardRoutes } from './routes/dashboard';
 import { deadLetterRoutes } from './routes/dead-letters';
@@ -17,6 +17,13 @@ import { runRoutes } from './routes/runs';
 import { statusRoutes } from './routes/status';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, with whether it declares its schemas (see openapi.ts). */
+    routeCatalog: RouteEntry[];
+  }
+}
 
 export interface ApiDeps {
   pool: Pool;
@@ -46,6 +53,14 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     requestIdHeader: 'x-request-id',
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Router-level rejections (malformed URL, overlong path parameter) in the same error envelope.
+    frameworkErrors: (err, _req, reply) =>
+      sendError(
+        reply,
+        err.statusCode ?? 400,
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : 'bad_url',
+        err.message.slice(0, 200),
+      ),
   });
   app.setErrorHandler(errorHandler);
   // The API speaks JSON only: any other body type is a 415, not a string that fails validation later.
@@ -59,6 +74,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   });
   app.addHook('onRequest', authHook(deps.apiKeys, deps.publicEndpoints));
   const openApi = openApiCollector(app);
+  app.decorate('routeCatalog', openApi.routes);
 
   app.register(async (scope) => {
     // Registered first so its onRoute hook sees every route below.

@@ -11,7 +11,17 @@ export const PushEntitySchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'must be 1-128 chars of letters, digits, "_.:-"');
 
-export const RecordIdSchema = z.string().min(1).max(256);
+/** Postgres text and jsonb cannot hold NUL characters: refuse them up front with a clear message. */
+const noNul = (s: string) => !s.includes('\u0000');
+export const RecordIdSchema = z.string().min(1).max(256).refine(noNul, 'must not contain NUL characters');
+/** True when no string or key anywhere in a JSON value holds a NUL (jsonb refuses them). */
+function nulFree(v: unknown): boolean {
+  if (typeof v === 'string') return noNul(v);
+  if (Array.isArray(v)) return v.every(nulFree);
+  if (v && typeof v === 'object') return Object.entries(v).every(([k, x]) => noNul(k) && nulFree(x));
+  return true;
+}
+const PayloadSchema = z.unknown().refine(nulFree, 'must not contain NUL characters (\\u0000)');
 
 export const PushBodySchema = z
   .object({
@@ -19,7 +29,7 @@ export const PushBodySchema = z
     op: OpSchema,
     ids: z.array(RecordIdSchema).min(1).max(MAX_IDS),
     source: NameSchema.optional(),
-    payload: z.unknown().optional(),
+    payload: PayloadSchema.optional(),
   })
   .strict();
 export type PushBody = z.infer<typeof PushBodySchema>;
