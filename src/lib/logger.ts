@@ -1,8 +1,8 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** JSON logs; secrets are redacted wherever they might appear. */
-export function createLogger(level: string, name = 'sluice'): Logger {
-  return pino({
+/** JSON logs (stdout unless a destination is given); secrets are redacted wherever they might appear. */
+export function createLogger(level: string, name = 'sluice', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     redact: {
@@ -12,12 +12,15 @@ export function createLogger(level: string, name = 'sluice'): Logger {
         '*.secret',
         '*.apiKey',
         '*.password',
+        '*.headers.authorization',
         'options.secret',
         'options.auth',
+        'options.headers',
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

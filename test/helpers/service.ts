@@ -20,6 +20,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   /** false: run with the Kafka leg off. */
   kafka?: boolean;
+  /** Where the service's JSON logs go (default stdout), e.g. to inspect them. */
+  logDestination?: { write(line: string): void };
 }
 
 /** The whole service in this process, on a random port, against the test's database and the real broker. */
@@ -53,7 +55,7 @@ export async function startTestService(
     configPath: null,
     alerts: file.alerts,
   };
-  const svc = await startService(config, createLogger(env.LOG_LEVEL));
+  const svc = await startService(config, createLogger(env.LOG_LEVEL, 'sluice', o.logDestination));
   return Object.assign(svc, { topic, key: TEST_KEY });
 }
 

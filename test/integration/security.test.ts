@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnvSchema } from '../../src/config/env';
+import { count, createTestDb, type TestDb } from '../helpers/db';
+import { api, startTestService, TEST_KEY } from '../helpers/service';
+import { startSink, type Sink } from '../helpers/sink';
+import { waitFor } from '../helpers/wait';
+
+type Svc = Awaited<ReturnType<typeof startTestService>>;
+const noKey = {};
+const get = (svc: Svc, path: string, headers: Record<string, string> = noKey) =>
+  api(svc, 'GET', path, undefined, headers);
+
+describe('security: keys, public endpoints, rate limit, secrets', () => {
+  let db: TestDb;
+  let sink: Sink;
+  const logs: string[] = [];
+  let svc: Svc;
+  const SECRETS = {
+    signing: 'route-signing-secret-0123456789',
+    token: 'Bearer crm-token-abcdef-0123456789',
+    urlPassword: 'url-password-0123456789',
+    webhook: 'webhook-secret-0123456789abcdef',
+  };
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    sink = await startSink(() => ({ status: 503 }));
+    svc = await startTestService({
+      databaseUrl: db.url,
+      kafka: false,
+      env: {
+        LOG_LEVEL: 'trace',
+        SLUICE_INGEST_RATE_LIMIT: '5',
+        SLUICE_API_KEYS: `${TEST_KEY},second-key-0123456789`,
+      },
+      logDestination: { write: (line) => void logs.push(line) },
+      webhooks: { shop: { secret: SECRETS.webhook } },
+      routes: [
+        {
+          name: 'crm',
+          match: { entity: 'account' },
+          connector: 'webhook',
+          options: {
+            url: `${sink.url}/crm`,
+            secret: SECRETS.signing,
+            headers: { authorization: SECRETS.token },
+          },
+          retry: { maxAttempts: 2, baseMs: 10, maxMs: 20 },
+        },
+        {
+          // Nothing listens on port 9: transport errors, with credentials in the URL.
+          name: 'legacy',
+          match: { entity: 'account' },
+          connector: 'webhook',
+          options: { url: `http://admin:${SECRETS.urlPassword}@127.0.0.1:9/hook` },
+          retry: { maxAttempts: 1, baseMs: 10, maxMs: 20 },
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await sink?.close();
+    await db?.drop();
+  });
+
+  it('needs the key everywhere except the public probes and the data-free dashboard shell', async () => {
+    for (const path of ['/healthz', '/readyz']) expect((await get(svc, path)).status, path).toBe(200);
+    for (const path of [
+      '/metrics',
+      '/docs',
+      '/v1/status',
+      '/v1/dead-letters',
+      '/v1/tickets/00000000-0000-4000-8000-000000000000',
+    ])
+      expect((await get(svc, path)).status, path).toBe(401);
+    expect((await api(svc, 'POST', '/v1/dead-letters/replay', { all: true }, noKey)).status).toBe(401);
+    const page = await get(svc, '/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<title>Sluice</title>');
+    expect(page.body).not.toContain(svc.instance);
+    // Either key works; a key is compared whole.
+    expect((await get(svc, '/metrics', { authorization: 'Bearer second-key-0123456789' })).status).toBe(200);
+    expect((await get(svc, '/metrics', { authorization: 'Bearer second-key-012345678' })).status).toBe(401);
+  });
+
+  it('limits pushes per key with 429 in the error envelope; other keys and reads are unaffected; nothing is written', async () => {
+    const before = await count(db.pool, 'SELECT count(*) AS n FROM event_log');
+    const push = (key: string, id: string) =>
+      api(
+        svc,
+        'POST',
+        '/v1/events',
+        { entity: 'invoice', op: 'insert', ids: [id] },
+        { authorization: `Bearer ${key}` },
+      );
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => push(TEST_KEY, `r${i}`)));
+    const limited = results.filter((r) => r.status === 429);
+    const accepted = results.filter((r) => r.status === 202);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(accepted.length).toBeLessThanOrEqual(5 * 2); // at most two 1 s windows were touched
+    expect(limited[0].body.error.code).toBe('rate_limited');
+    expect(limited[0].body.error.message).toMatch(/rate limit/);
+    expect(await count(db.pool, 'SELECT count(*) AS n FROM event_log')).toBe(before + accepted.length);
+    expect((await push('second-key-0123456789', 'other')).status).toBe(202);
+    for (let i = 0; i < 10; i++)
+      expect((await get(svc, '/v1/status', { authorization: `Bearer ${TEST_KEY}` })).status).toBe(200);
+    await waitFor(async () => (await push(TEST_KEY, 'later')).status === 202, 'the window to pass', {
+      intervalMs: 250,
+    });
+  });
+
+  it('never shows route secrets, webhook secrets or API keys in status, metrics, docs, dead letters or logs', async () => {
+    expect(
+      (await api(svc, 'POST', '/v1/events', { entity: 'account', op: 'update', ids: ['s1', 's2'] })).status,
+    ).toBe(202);
+    await waitFor(
+      async () => (await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE state = 'dead'`)) >= 4,
+      'both routes dead-lettered',
+    );
+    const auth = { authorization: `Bearer ${TEST_KEY}` };
+    const surfaces = [
+      JSON.stringify((await get(svc, '/v1/status', auth)).body),
+      JSON.stringify((await get(svc, '/v1/dead-letters', auth)).body),
+      JSON.stringify((await get(svc, '/docs', auth)).body),
+      String((await get(svc, '/metrics', auth)).body),
+      logs.join('\n'),
+    ];
+    expect(logs.length).toBeGreaterThan(5);
+    expect(logs.join('\n')).toContain('dead-lettered');
+    for (const text of surfaces) {
+      for (const secret of [...Object.values(SECRETS), TEST_KEY, 'second-key-0123456789'])
+        expect(text).not.toContain(secret);
+      expect(text).not.toContain('crm-token');
+    }
+  });
+
+  it('answers a NUL in an id with a 400 and writes nothing', async () => {
+    const before = await count(db.pool, 'SELECT count(*) AS n FROM event_log');
+    const res = await api(
+      svc,
+      'POST',
+      '/v1/events',
+      { entity: 'invoice', op: 'insert', ids: ['a\u0000b'] },
+      { authorization: 'Bearer second-key-0123456789' },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_body');
+    const payload = await api(
+      svc,
+      'POST',
+      '/v1/events',
+      { entity: 'invoice', op: 'insert', ids: ['x'], payload: { 'k\u0000': 1 } },
+      { authorization: 'Bearer second-key-0123456789' },
+    );
+    expect(payload.status).toBe(400);
+    expect(await count(db.pool, 'SELECT count(*) AS n FROM event_log')).toBe(before);
+  });
+});
+
+describe('SLUICE_PUBLIC_ENDPOINTS', () => {
+  it('opens exactly the listed operational endpoints', async () => {
+    const db = await createTestDb();
+    const svc = await startTestService({
+      databaseUrl: db.url,
+      kafka: false,
+      env: { SLUICE_PUBLIC_ENDPOINTS: 'metrics,docs' },
+    });
+    try {
+      expect((await get(svc, '/metrics')).status).toBe(200);
+      expect((await get(svc, '/docs')).status).toBe(200);
+      expect((await get(svc, '/healthz')).status).toBe(401);
+      expect((await get(svc, '/readyz')).status).toBe(401);
+      expect((await get(svc, '/v1/status')).status).toBe(401);
+    } finally {
+      await svc.stop();
+      await db.drop();
+    }
+  });
+
+  it('accepts none, refuses unknown names', () => {
+    expect(EnvSchema.parse({ SLUICE_PUBLIC_ENDPOINTS: 'none' }).SLUICE_PUBLIC_ENDPOINTS).toEqual([]);
+    expect(EnvSchema.parse({}).SLUICE_PUBLIC_ENDPOINTS).toEqual(['healthz', 'readyz']);
+    expect(EnvSchema.safeParse({ SLUICE_PUBLIC_ENDPOINTS: 'healthz,v1' }).success).toBe(false);
+  });
+});
