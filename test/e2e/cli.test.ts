@@ -69,6 +69,7 @@ describe('the sluice CLI: every command has --help and --json, and refuses bad i
 
   it('finds the commands, each with --help that documents --json', async () => {
     const names = leaves.map((l) => l.join(' '));
+    console.log(`cli: ${names.length} commands: ${names.join(', ')}`);
     for (const expected of ['start', 'migrate', 'status', 'push', 'dlq list', 'dlq replay'])
       expect(names).toContain(expected);
     // Each leaf's --help already ran (exit 0) while walking the tree.
