@@ -58,7 +58,8 @@ describe('the sluice CLI: every command has --help and --json, and refuses bad i
       const subs = commandsIn(help.stdout);
       helpOf.set(path.join(' '), help.stdout);
       if (subs.length === 0) leaves.push(path);
-      await Promise.all(subs.map((s) => walk([...path, s])));
+      // Two CLI processes at a time: each is a whole Node + tsx start-up, and other test files share the cores.
+      await pool(subs, 2, (s) => walk([...path, s]));
     };
     await walk([]);
     leaves = leaves.filter((l) => l.length > 0).sort((a, b) => a.join(' ').localeCompare(b.join(' ')));
@@ -80,7 +81,7 @@ describe('the sluice CLI: every command has --help and --json, and refuses bad i
   });
 
   it('exits 2 with a clear message for an unknown option on every command', async () => {
-    const runs = await pool(leaves, 3, (l) => sluice([...l, '--no-such-option']));
+    const runs = await pool(leaves, 2, (l) => sluice([...l, '--no-such-option']));
     runs.forEach((r, i) => {
       expect(r.code, leaves[i].join(' ')).toBe(2);
       // Commands with required options name the first one missing; the others name the unknown option.
