@@ -11,7 +11,7 @@ import { registerStart } from './cli/start';
 import { registerStatus } from './cli/status';
 import { fail } from './cli/util';
 
-const program = new Command('sluice')
+export const program = new Command('sluice')
   .description('Change-data-capture event queue: capture, queue, relay to Kafka, deliver over HTTP')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
@@ -25,8 +25,13 @@ registerDlq(program);
 registerBackfill(program);
 registerProcesses(program);
 
-program.parseAsync(process.argv).catch((err) => {
-  if (err instanceof ConfigError) fail(err.message);
-  console.error(`sluice: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+export function main(argv = process.argv): void {
+  program.parseAsync(argv).catch((err) => {
+    if (err instanceof ConfigError) fail(err.message);
+    console.error(`sluice: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  });
+}
+
+// `tsx src/cli.ts ...` runs it directly; bin/sluice.js calls main(); tests import `program` without running it.
+if (typeof require !== 'undefined' && require.main === module) main();
