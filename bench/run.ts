@@ -2,7 +2,7 @@
 // writes bench/results and the README table.
 import { parseArgs } from 'node:util';
 import { freshDatabase, stopBenchServer } from './lib/database';
-import { writeReport } from './lib/report';
+import { prettifyMarkdown, writeReport } from './lib/report';
 import { startBenchSink } from './lib/sink';
 import type { BenchContext, ScenarioResult } from './lib/types';
 import { scenarios } from './scenarios';
@@ -38,6 +38,7 @@ async function main() {
     await stopBenchServer();
   }
   console.log(`\n${writeReport(results, { quick: values.quick })}\n`);
+  await prettifyMarkdown();
 }
 
 main().catch((err) => {

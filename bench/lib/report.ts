@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { format, resolveConfig } from 'prettier';
 import { join } from 'node:path';
 import { renderChart } from './chart';
 import type { ScenarioResult } from './types';
@@ -81,4 +82,10 @@ export function writeReport(raw: ScenarioResult[], opts: { quick?: boolean; read
     // no README: the results files are enough
   }
   return md;
+}
+
+/** Re-formats a markdown file the bench rewrote, so `npm run lint` (prettier --check) stays green. */
+export async function prettifyMarkdown(file = 'README.md'): Promise<void> {
+  const options = (await resolveConfig(file)) ?? {};
+  writeFileSync(file, await format(readFileSync(file, 'utf8'), { ...options, parser: 'markdown' }));
 }
