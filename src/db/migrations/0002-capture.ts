@@ -10,13 +10,14 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Same behaviour as 0001's version. Faster: ids and payloads are unnested together (subscripting a
  * jsonb[] by position walks the array, so 0001 was quadratic in the batch size), and the coalescing
  * target is looked up per change through the (route, entity, record_id, id) index instead of hashing
- * every live row of the entity. p_notify (default true) lets the API skip the in-transaction NOTIFY. Plans are made per call (force_custom_plan): a generic plan guesses the
+ * every live row of the entity. p_notify (default true) lets the API skip the in-transaction NOTIFY; p_route (default NULL) sends every
+ * change to that one route instead of fanning out (backfills, via sluice_enqueue_route in 0004). Plans are made per call (force_custom_plan): a generic plan guesses the
  * batch size and nest-loops through 10,000 ids as if they were 100.
  */
 const ENQUEUE_V2 = `
 DROP FUNCTION sluice_enqueue(text, text, text, text[], jsonb[], uuid);
 CREATE FUNCTION sluice_enqueue(p_entity text, p_op text, p_source text, p_ids text[], p_payloads jsonb[], p_ticket uuid,
-                               p_notify boolean DEFAULT true)
+                               p_notify boolean DEFAULT true, p_route text DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT SET plan_cache_mode = force_custom_plan AS $fn$
 DECLARE n integer;
 BEGIN
@@ -35,8 +36,10 @@ BEGIN
   targets AS (
     SELECT l.event_id, l.record_id, l.payload, l.occurred_at, r.name AS route, r.coalesce
       FROM logged l
-      JOIN sluice_route r ON r.enabled AND (r.entity = p_entity OR r.entity = '*')
-                         AND (r.ops IS NULL OR p_op = ANY (r.ops))
+      -- p_route (a backfill) targets that one route whatever its match; otherwise fan out by match.
+      JOIN sluice_route r ON r.enabled AND CASE WHEN p_route IS NULL
+                                                THEN (r.entity = p_entity OR r.entity = '*') AND (r.ops IS NULL OR p_op = ANY (r.ops))
+                                                ELSE r.name = p_route END
   ),
   newest AS (
     -- The newest live row of each (route, record), if any: the only row a change may merge into.

@@ -97,54 +97,18 @@ export class Planner1000000000004 implements MigrationInterface {
       CREATE INDEX sluice_backfill_target_idx ON sluice_backfill (table_name, route, started_at DESC);
     `);
 
-    // sluice_enqueue (0002's version) with the fan-out replaced by one named route: the same log, queue,
-    // coalescing rule and NOTIFY.
+    // The one enqueue path aimed at one named route (backfills): refuses a missing or disabled route,
+    // then sluice_enqueue does the log, queue, coalescing and NOTIFY exactly as for every other change.
     await q.query(`
       CREATE FUNCTION sluice_enqueue_route(p_route text, p_entity text, p_op text, p_source text, p_ids text[],
                                            p_payloads jsonb[], p_ticket uuid)
-      RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT SET plan_cache_mode = force_custom_plan AS $fn$
-      DECLARE n integer; r_coalesce boolean;
+      RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $fn$
       BEGIN
-        SELECT r.coalesce INTO r_coalesce FROM sluice_route r WHERE r.name = p_route AND r.enabled;
+        PERFORM 1 FROM sluice_route r WHERE r.name = p_route AND r.enabled;
         IF NOT FOUND THEN
           RAISE EXCEPTION 'route "%" does not exist or is disabled', p_route USING ERRCODE = 'P0002';
         END IF;
-        WITH input AS (
-          SELECT DISTINCT ON (i.record_id) i.record_id, i.payload, i.ord
-            FROM unnest(p_ids, p_payloads) WITH ORDINALITY AS i(record_id, payload, ord)
-           WHERE i.record_id IS NOT NULL
-           ORDER BY i.record_id, i.ord DESC
-        ),
-        logged AS (
-          INSERT INTO event_log (event_id, entity, record_id, op, source, payload, ticket)
-          SELECT gen_random_uuid(), p_entity, record_id, p_op, p_source, payload, p_ticket FROM input ORDER BY ord
-          RETURNING event_id, record_id, payload, occurred_at
-        ),
-        newest AS (
-          SELECT l.*, (SELECT x.id FROM event_queue x
-                        WHERE x.route = p_route AND x.entity = p_entity AND x.record_id = l.record_id
-                          AND x.state IN ('pending', 'running')
-                        ORDER BY x.id DESC LIMIT 1) AS live_id
-            FROM logged l WHERE r_coalesce
-        ),
-        merged AS (
-          UPDATE event_queue q
-             SET event_id = t.event_id, op = p_op, source = p_source, payload = t.payload,
-                 occurred_at = t.occurred_at, ticket = p_ticket, merged_count = q.merged_count + 1, updated_at = now()
-            FROM newest t
-           WHERE q.id = t.live_id AND q.state = 'pending' AND NOT (q.op = 'delete' AND p_op <> 'delete')
-          RETURNING q.record_id
-        ),
-        inserted AS (
-          INSERT INTO event_queue (event_id, route, entity, record_id, op, source, payload, occurred_at, ticket)
-          SELECT l.event_id, p_route, p_entity, l.record_id, p_op, p_source, l.payload, l.occurred_at, p_ticket
-            FROM logged l
-           WHERE NOT EXISTS (SELECT 1 FROM merged m WHERE m.record_id = l.record_id)
-          RETURNING 1
-        )
-        SELECT count(*) INTO n FROM logged;
-        PERFORM pg_notify('sluice', '');
-        RETURN n;
+        RETURN sluice_enqueue(p_entity, p_op, p_source, p_ids, p_payloads, p_ticket, true, p_route);
       END
       $fn$;
     `);
