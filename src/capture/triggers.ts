@@ -6,8 +6,11 @@ import {
   createTriggersSql,
   dropTriggersSql,
   functionName,
+  rowsFunctionName,
+  rowsFunctionSql,
   triggerFunctionSql,
   TRIGGER_NAMES,
+  type PayloadMode,
   type CaptureSpec,
   type ColumnInfo,
 } from './trigger-sql';
@@ -18,6 +21,8 @@ export interface CaptureAddInput {
   entity?: string;
   idColumn?: string;
   columns?: string[] | null;
+  /** latest (default): payloads read at fan-out; exact: row images taken in the trigger. */
+  payload?: PayloadMode;
 }
 
 /** A request Sluice refuses before touching anything (the CLI exits 2 with the message). */
@@ -31,6 +36,7 @@ export interface CapturedTable {
   entity: string;
   idColumn: string;
   columns: string[] | null;
+  payload: PayloadMode;
   /** All three triggers are present on the table. */
   installed: boolean;
   createdAt: Date;
@@ -54,6 +60,9 @@ export async function resolveSpec(
       ? [...new Set(input.columns.map((c) => checkIdentifier('column', c)))]
       : null;
     const entity = input.entity ?? table;
+    const payload = input.payload ?? 'latest';
+    if (payload !== 'latest' && payload !== 'exact')
+      throw new CaptureInputError(`payload "${String(payload).slice(0, 40)}": use latest or exact`);
     const e = PushEntitySchema.safeParse(entity);
     if (!e.success)
       throw new CaptureInputError(`entity "${entity.slice(0, 80)}": ${e.error.issues[0].message}`);
@@ -83,7 +92,10 @@ export async function resolveSpec(
     const watched: ColumnInfo[] = [];
     for (const name of watchedNames)
       watched.push({ name, comparable: await hasEquality(db, known.get(name)!) });
-    return { spec: { schema, table, entity, idColumn, columns }, watched };
+    return {
+      spec: { schema, table, entity, idColumn, columns, idType: known.get(idColumn)!, payload },
+      watched,
+    };
   } catch (err) {
     if (err instanceof Error && err.name === 'BadIdentifierError') throw new CaptureInputError(err.message);
     throw err;
@@ -116,12 +128,14 @@ export async function addCapture(pool: Pool, input: CaptureAddInput): Promise<Ca
         WHERE p.proname = 'sluice_enqueue' LIMIT 1`,
     );
     await client.query(triggerFunctionSql(spec, watched, sluiceSchema));
+    await client.query(rowsFunctionSql(spec, sluiceSchema));
     for (const sql of createTriggersSql(spec, sluiceSchema)) await client.query(sql);
     await client.query(
-      `INSERT INTO sluice_capture (schema_name, table_name, entity, id_column, columns, function_name)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO sluice_capture (schema_name, table_name, entity, id_column, columns, function_name, payload, rows_function)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (schema_name, table_name) DO UPDATE SET entity = excluded.entity, id_column = excluded.id_column,
-         columns = excluded.columns, function_name = excluded.function_name, updated_at = now()`,
+         columns = excluded.columns, function_name = excluded.function_name, payload = excluded.payload,
+         rows_function = excluded.rows_function, updated_at = now()`,
       [
         spec.schema,
         spec.table,
@@ -129,6 +143,8 @@ export async function addCapture(pool: Pool, input: CaptureAddInput): Promise<Ca
         spec.idColumn,
         spec.columns,
         functionName(spec.schema, spec.table),
+        spec.payload,
+        rowsFunctionName(spec.schema, spec.table),
       ],
     );
     const [row] = (await listCaptures(client)).filter(
@@ -167,6 +183,10 @@ export async function removeCapture(pool: Pool, table: string, schema = 'public'
       await client.query(
         `DROP FUNCTION IF EXISTS ${quoteIdent(reg.fn_schema)}.${quoteIdent(reg.function_name)}()`,
       );
+      // Changes journaled but not yet fanned out still go out, without a payload.
+      await client.query(
+        `DROP FUNCTION IF EXISTS ${quoteIdent(reg.fn_schema)}.${quoteIdent(rowsFunctionName(s, t))}(text[])`,
+      );
     }
     await client.query(`DELETE FROM sluice_capture WHERE schema_name = $1 AND table_name = $2`, [s, t]);
     return true;
@@ -180,12 +200,13 @@ export async function listCaptures(db: PoolClient | Pool): Promise<CapturedTable
     entity: string;
     id_column: string;
     columns: string[] | null;
+    payload: PayloadMode;
     created_at: Date;
     updated_at: Date;
     triggers: string;
   }>(
     db,
-    `SELECT c.schema_name, c.table_name, c.entity, c.id_column, c.columns, c.created_at, c.updated_at,
+    `SELECT c.schema_name, c.table_name, c.entity, c.id_column, c.columns, c.payload, c.created_at, c.updated_at,
             (SELECT count(*) FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid
                JOIN pg_namespace n ON n.oid = r.relnamespace
               WHERE n.nspname = c.schema_name AND r.relname = c.table_name AND t.tgname = ANY ($1::text[])) AS triggers
@@ -198,6 +219,7 @@ export async function listCaptures(db: PoolClient | Pool): Promise<CapturedTable
     entity: r.entity,
     idColumn: r.id_column,
     columns: r.columns,
+    payload: r.payload,
     installed: Number(r.triggers) === 3,
     createdAt: r.created_at,
     updatedAt: r.updated_at,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { addCapture, CaptureInputError, listCaptures, removeCapture } from '../capture/triggers';
+import type { PayloadMode } from '../capture/trigger-sql';
 import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
 import { fail, output, withDb } from './util';
@@ -9,6 +10,7 @@ interface AddOpts {
   entity?: string;
   idColumn: string;
   columns?: string;
+  payload: string;
   json?: boolean;
 }
 
@@ -39,6 +41,12 @@ export function registerCapture(program: Command): void {
       '--columns <list>',
       'comma list: payload columns, and the only ones whose UPDATE counts as a change',
     )
+    .option(
+      '--payload <mode>',
+      'latest: the row as it is when the change fans out, a few ms after commit (cheapest for the writer); ' +
+        'exact: the row image taken in the trigger (deletes always carry the deleted row)',
+      'latest',
+    )
     .option('--json', 'machine-readable output')
     .action(async (table: string, opts: AddOpts) => {
       const columns = opts.columns
@@ -55,6 +63,7 @@ export function registerCapture(program: Command): void {
             entity: opts.entity,
             idColumn: opts.idColumn,
             columns,
+            payload: opts.payload as PayloadMode,
           }),
         );
         output(
@@ -62,7 +71,7 @@ export function registerCapture(program: Command): void {
           added,
           () =>
             `capturing ${added.schema}.${added.table} as entity "${added.entity}" (id ${added.idColumn}, ` +
-            `${added.columns ? `columns ${added.columns.join(', ')}` : 'all columns'})`,
+            `${added.columns ? `columns ${added.columns.join(', ')}` : 'all columns'}, payload ${added.payload})`,
         );
       });
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { captureBacklog } from '../db/capture/backlog';
 import { relayLag } from '../db/outbox/lag';
 import { poolOf } from '../db/pool';
 import { queueCounts } from '../db/queue/counts';
@@ -14,17 +15,19 @@ export function registerStatus(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDb(async (ds) => {
         const pool = poolOf(ds);
-        const [queue, lag, active, backfills] = await Promise.all([
+        const [queue, lag, capture, active, backfills] = await Promise.all([
           queueCounts(pool),
           relayLag(pool),
+          captureBacklog(pool),
           countActive(pool),
           activeBackfills(pool),
         ]);
         const planner = { active, backfills };
-        output(opts.json, { queue, relay: lag, planner }, () =>
+        output(opts.json, { queue, capture, relay: lag, planner }, () =>
           [
             `pending ${queue.byState.pending}  running ${queue.byState.running}  done ${queue.byState.done}  dead ${queue.byState.dead}`,
             `oldest pending: ${queue.oldestPendingAgeMs === null ? '-' : `${Math.round(queue.oldestPendingAgeMs)} ms`}`,
+            `capture: ${capture.changes} change(s) not yet fanned out`,
             `relay: ${lag.unpublished} unpublished`,
             `planner: ${active} active run(s)`,
             ...backfills.map(

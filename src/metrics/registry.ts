@@ -95,6 +95,9 @@ export function createServiceMetrics(status: () => Promise<unknown>): ServiceMet
   gauge('sluice_queue_oldest_pending_age_seconds', 'Age of the oldest pending row (0: none)', [], (g, s) =>
     g.set((s.queue?.oldestPendingAgeMs ?? 0) / 1000),
   );
+  gauge('sluice_capture_backlog_changes', 'Trigger captures not yet fanned out into events', [], (g, s) =>
+    g.set(s.capture?.backlog?.changes ?? 0),
+  );
   gauge('sluice_relay_lag_events', 'Committed changes not yet published to Kafka', [], (g, s) =>
     g.set(s.relay?.lag?.unpublished ?? 0),
   );

@@ -19,6 +19,7 @@ export interface StatusSnapshot {
     dead?: number;
     deferred?: number;
   };
+  capture?: { state?: string; fannedOut?: number; backlog?: { changes: number; oldestAgeMs: number | null } };
   relay?: {
     enabled?: boolean;
     state?: string;

@@ -13,6 +13,7 @@ import { createDataSource } from '../db/data-source';
 import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
 import { syncRoutes } from '../db/queue/sync-routes';
+import { CaptureFanOut } from '../capture/fan-out';
 import { DrainConsumer } from '../drain/consumer';
 import { Leader } from '../drain/leader';
 import { Pruner } from '../drain/pruner';
@@ -130,10 +131,18 @@ export async function startService(
         logger.child({ part: 'relay' }),
       )
     : null;
+  // Trigger captures become events here. Its writes may use the drain's asynchronous-commit pool: the
+  // journal rows it consumes go in the same transaction, so a commit lost in a crash is simply redone.
+  const fanOut = new CaptureFanOut(
+    drainPool,
+    { sliceSize: 10_000, pollMs: env.SLUICE_POLL_MS },
+    logger.child({ part: 'capture' }),
+  );
   const wakeAll = () => {
     drain.wake();
     relay?.wake();
   };
+  fanOut.onFannedOut = wakeAll;
   leader.on('elected', () => relay?.wake());
   drain.on('deadLettered', (d) =>
     alerts.notify('dead-letter', {
@@ -153,11 +162,19 @@ export async function startService(
       batch: a.batch.id,
     }),
   );
-  const waker = new Waker(db.url, wakeAll, logger.child({ part: 'listen' }));
+  const waker = new Waker(
+    db.url,
+    () => {
+      fanOut.wake();
+      wakeAll();
+    },
+    logger.child({ part: 'listen' }),
+  );
   // The API enqueues without an in-transaction NOTIFY; this wakes the other processes after commit.
   const peers = new PeerNotifier(pool, logger.child({ part: 'notify' }));
   await waker.start();
   leader.start();
+  fanOut.start();
   drain.start();
   relay?.start();
   pruner.start();
@@ -183,6 +200,7 @@ export async function startService(
     drain,
     pruner,
     relay,
+    fanOut,
     kafkaBrokers: kafkaInfo.brokers,
     callers,
     planner,
@@ -217,6 +235,7 @@ export async function startService(
       await app.close();
       await pruner.stop();
       await planner.stop();
+      await fanOut.stop();
       await drain.stop();
       await relay?.stop();
       await leader.stop();

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import type { RouteCaller } from '../callout/route-caller';
+import type { CaptureFanOut } from '../capture/fan-out';
+import { captureBacklog } from '../db/capture/backlog';
 import { relayLag } from '../db/outbox/lag';
 import { queueCounts } from '../db/queue/counts';
 import type { DrainConsumer } from '../drain/consumer';
@@ -13,6 +15,7 @@ export interface StatusSources {
   drain: DrainConsumer;
   pruner?: Pruner;
   relay: OutboxRelay | null;
+  fanOut?: CaptureFanOut;
   kafkaBrokers: string[] | null;
   callers: Map<string, RouteCaller>;
   planner: Planner;
@@ -20,9 +23,10 @@ export interface StatusSources {
 
 /** The /v1/status document. Secrets (route options, keys) never appear here. */
 export async function buildStatus(s: StatusSources) {
-  const [queue, lag, planner] = await Promise.all([
+  const [queue, lag, backlog, planner] = await Promise.all([
     queueCounts(s.pool),
     relayLag(s.pool),
+    captureBacklog(s.pool),
     s.planner.status(),
   ]);
   const breakers: Record<string, unknown> = {};
@@ -38,6 +42,8 @@ export async function buildStatus(s: StatusSources) {
     instance: s.instance,
     time: new Date().toISOString(),
     queue: { ...queue.byState, oldestPendingAgeMs: queue.oldestPendingAgeMs, byRoute: queue.byRoute },
+    // Trigger captures committed but not yet turned into events (normally a few milliseconds' worth).
+    capture: { ...s.fanOut?.stats, backlog },
     consumer: { ...s.drain.stats, ...(s.pruner && { pruned: s.pruner.stats }) },
     relay: s.relay
       ? { enabled: true, brokers: s.kafkaBrokers, ...s.relay.stats, lag }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fanOutAll } from '../../src/db/capture/fan-out';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 
 const run = promisify(execFile);
@@ -36,6 +37,10 @@ describe('sluice capture add|list|remove', () => {
     const missing = await sluice('add', 'orders', '--columns', 'status,nope', '--id-column', 'order_no');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/column "nope" does not exist in public.orders/);
+    const mode = await sluice('add', 'orders', '--id-column', 'order_no', '--payload', 'newest');
+    expect(mode.code).toBe(2);
+    expect(mode.stderr).toMatch(/payload "newest": use latest or exact/);
+    expect(await count(db.pool, `SELECT count(*) AS n FROM pg_trigger WHERE NOT tgisinternal`)).toBe(0);
   });
 
   it('adds, lists and removes; the triggers capture in between', async () => {
@@ -48,6 +53,8 @@ describe('sluice capture add|list|remove', () => {
       'status',
       '--entity',
       'order',
+      '--payload',
+      'exact',
       '--json',
     );
     expect(added.code).toBe(0);
@@ -56,11 +63,14 @@ describe('sluice capture add|list|remove', () => {
       entity: 'order',
       idColumn: 'order_no',
       columns: ['status'],
+      payload: 'exact',
       installed: true,
     });
     await db.pool.query(`INSERT INTO orders VALUES ('A-1', 'new', 10)`);
     await db.pool.query(`UPDATE orders SET total = 11`); // not a watched column
     await db.pool.query(`UPDATE orders SET status = 'paid'`);
+    await fanOutAll(db.pool);
+    // exact: each event carries the row image its statement saw.
     const { rows } = await db.pool.query(`SELECT record_id, op, payload FROM event_log ORDER BY id`);
     expect(rows).toEqual([
       { record_id: 'A-1', op: 'insert', payload: { order_no: 'A-1', status: 'new' } },

@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCapture, CaptureInputError, listCaptures, removeCapture } from '../../src/capture/triggers';
+import { fanOutAll } from '../../src/db/capture/fan-out';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 
 describe('capture triggers', () => {
   let db: TestDb;
   const q = (sql: string, params: unknown[] = []) => db.pool.query(sql, params);
-  const events = async (entity: string) =>
-    (await q(`SELECT record_id, op, source, payload FROM event_log WHERE entity = $1 ORDER BY id`, [entity]))
-      .rows as Array<{ record_id: string; op: string; source: string; payload: Record<string, unknown> }>;
+  // Triggers journal the changes; the fan-out (the service runs it after every commit) makes the events.
+  const events = async (entity: string) => {
+    await fanOutAll(db.pool);
+    return (
+      await q(`SELECT record_id, op, source, payload FROM event_log WHERE entity = $1 ORDER BY id`, [entity])
+    ).rows as Array<{ record_id: string; op: string; source: string; payload: Record<string, unknown> }>;
+  };
 
   beforeAll(async () => {
     db = await createTestDb();
@@ -48,7 +53,7 @@ describe('capture triggers', () => {
     });
   });
 
-  it('captures INSERT, UPDATE and DELETE in the same transaction, once each (bigint keys)', async () => {
+  it('captures INSERT, UPDATE and DELETE, once each, and fans them out in commit order (bigint keys)', async () => {
     await q(
       `INSERT INTO accounts (id, name, plan, doc) VALUES (1, 'a', 'free', '{"k":1}'), (2, 'b', 'free', null)`,
     );
@@ -65,7 +70,7 @@ describe('capture triggers', () => {
     // The new row as the payload (the old one for a delete).
     expect(ev[2].payload).toEqual({ id: 1, name: 'a', plan: 'gold', doc: { k: 1 }, touched: 0 });
     expect(ev[3].payload).toMatchObject({ id: 2, name: 'b' });
-    // Fanned out to the route in the same statement.
+    // Fanned out to the route too.
     expect(
       await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE entity = 'accounts'`),
     ).toBeGreaterThan(0);
@@ -81,24 +86,35 @@ describe('capture triggers', () => {
     await q(
       `INSERT INTO accounts (id, name, plan) SELECT g, 'n' || g, 'free' FROM generate_series(100, 10099) g`,
     );
+    await fanOutAll(db.pool);
     await q(`DELETE FROM event_log; DELETE FROM event_queue`);
     await q(`UPDATE accounts SET touched = touched + 1 WHERE id >= 100`);
+    // One journal row for the whole statement, in the writer's transaction.
+    expect((await q(`SELECT op, cardinality(ids) AS n FROM sluice_capture_batch`)).rows).toEqual([
+      { op: 'update', n: 10_000 },
+    ]);
+    expect(await fanOutAll(db.pool, 3_000)).toBe(10_000);
+    expect(await count(db.pool, `SELECT count(*) AS n FROM sluice_capture_batch`)).toBe(0);
     expect(await count(db.pool, `SELECT count(*) AS n FROM event_log WHERE op = 'update'`)).toBe(10_000);
+    expect(await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE op = 'update'`)).toBe(10_000);
     expect(await count(db.pool, `SELECT count(DISTINCT record_id) AS n FROM event_log`)).toBe(10_000);
   });
 
   it('a rolled-back transaction leaves no event', async () => {
+    await fanOutAll(db.pool);
     const before = await count(db.pool, `SELECT count(*) AS n FROM event_log`);
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query(`INSERT INTO accounts (id, name) VALUES (99999, 'ghost')`);
       await client.query(`UPDATE accounts SET plan = 'x' WHERE id >= 100`);
-      expect(await count(client as never, `SELECT count(*) AS n FROM event_log`)).toBeGreaterThan(before);
+      // Journaled inside the transaction, gone with it.
+      expect(await count(client as never, `SELECT count(*) AS n FROM sluice_capture_batch`)).toBe(2);
       await client.query('ROLLBACK');
     } finally {
       client.release();
     }
+    expect(await fanOutAll(db.pool)).toBe(0);
     expect(await count(db.pool, `SELECT count(*) AS n FROM event_log`)).toBe(before);
     expect(await count(db.pool, `SELECT count(*) AS n FROM event_log WHERE record_id = '99999'`)).toBe(0);
   });

@@ -2,6 +2,7 @@ import { Initial1000000000001 } from './0001-initial';
 import { Capture1000000000002 } from './0002-capture';
 import { DrainRetention1000000000003 } from './0003-drain-retention';
 import { Planner1000000000004 } from './0004-planner';
+import { CaptureJournal1000000000005 } from './0005-capture-journal';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Capture1000000000002,
   DrainRetention1000000000003,
   Planner1000000000004,
+  CaptureJournal1000000000005,
 ];
