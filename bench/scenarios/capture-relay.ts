@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hasJavaAndMaven, startBroker, type RunningBroker } from '../../scripts/kafka/broker';
 import { enqueue } from '../../src/db/queue/enqueue';
 import { createKafka, ensureTopic } from '../../src/relay/kafka-client';
-import { OutboxRelay } from '../../src/relay/outbox-relay';
+import { OutboxRelay, RELAY_BATCH_SIZE } from '../../src/relay/outbox-relay';
 import { freePort } from '../../test/helpers/ports';
 import type { Scenario } from '../lib/types';
 
@@ -56,7 +56,7 @@ export const captureRelay: Scenario = {
         db.pool,
         kafka,
         () => true,
-        { topic, batchSize: 1000, pollMs: 50 },
+        { topic, batchSize: RELAY_BATCH_SIZE, pollMs: 50 },
         quiet,
       );
       const started = process.hrtime.bigint();
@@ -73,7 +73,7 @@ export const captureRelay: Scenario = {
       return [
         {
           id: 'relay',
-          name: `outbox relay to Kafka, ${rows.toLocaleString('en-US')}-change backlog (batches of 1,000, acks=all)`,
+          name: `outbox relay to Kafka, ${rows.toLocaleString('en-US')}-change backlog (fetches of ${RELAY_BATCH_SIZE.toLocaleString('en-US')}, acks=all)`,
           unit: 'messages/s',
           value: Math.round(rows / seconds),
           detail: { rows, seconds: Number(seconds.toFixed(3)), goal: '>= 20,000 messages/s' },

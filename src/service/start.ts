@@ -25,7 +25,7 @@ import { loadHandlerModules } from '../planner/load-handlers';
 import { Planner } from '../planner/planner';
 import { ProcessRegistry } from '../planner/registry';
 import { createKafka } from '../relay/kafka-client';
-import { OutboxRelay } from '../relay/outbox-relay';
+import { OutboxRelay, RELAY_BATCH_SIZE } from '../relay/outbox-relay';
 import { resolveDatabase, resolveKafka } from './infra';
 import { buildStatus } from './status';
 
@@ -127,7 +127,7 @@ export async function startService(
         pool,
         createKafka(kafkaInfo.brokers, `sluice-${instance}`, logger.child({ part: 'kafka' })),
         () => leader.isLeader,
-        { topic: env.KAFKA_TOPIC, batchSize: 1000, pollMs: env.SLUICE_POLL_MS },
+        { topic: env.KAFKA_TOPIC, batchSize: RELAY_BATCH_SIZE, pollMs: env.SLUICE_POLL_MS },
         logger.child({ part: 'relay' }),
       )
     : null;
