@@ -114,7 +114,7 @@ export class OutboxRelay {
         this.s.state = 'publishing';
         // In order, one request at a time: per-key order holds across the chunks.
         for (const messages of chunkByBytes(
-          batch.map(toKafkaMessage),
+          batch.map((r) => toKafkaMessage(r)),
           this.opts.maxRequestBytes ?? MAX_REQUEST_BYTES,
         ))
           await this.producer!.send({ topic: this.opts.topic, acks: -1, messages });

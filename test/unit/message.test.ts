@@ -25,4 +25,22 @@ describe('Kafka message format', () => {
     });
     expect(m.headers).toEqual({ 'sluice-event-id': 'e-1' });
   });
+
+  it('a value too big for the broker goes out without its payload, flagged in a header', () => {
+    const row = {
+      id: '2',
+      event_id: 'e-2',
+      entity: 'doc',
+      record_id: 'd1',
+      op: 'insert',
+      source: 'trigger:public.docs',
+      payload: { body: 'é'.repeat(600) },
+      occurred_at: new Date('2026-01-01T00:00:00Z'),
+    };
+    // 600 two-byte characters: past a 1,000-byte limit in bytes though not in string length.
+    const m = toKafkaMessage(row, 1000);
+    expect(JSON.parse(String(m.value))).toMatchObject({ eventId: 'e-2', recordId: 'd1', payload: null });
+    expect(m.headers).toEqual({ 'sluice-event-id': 'e-2', 'sluice-payload-omitted': 'too-large' });
+    expect(JSON.parse(String(toKafkaMessage(row, 2000).value)).payload).toEqual(row.payload);
+  });
 });
