@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { fanOutCaptures } from '../db/capture/fan-out';
 import { WakeSignal } from '../lib/wake-signal';
+import { countIngested } from '../metrics/ingest-counter';
 
 export interface FanOutOptions {
   /** Changes per transaction (a 1,000,000-row UPDATE goes out in slices of this many). */
@@ -66,6 +67,8 @@ export class CaptureFanOut {
         if (n > 0) {
           this.s.state = 'fanning-out';
           this.s.fannedOut += n;
+          // Counted where they become events: by the process that fanned them out.
+          countIngested('trigger', n);
           this.onFannedOut?.();
           continue;
         }

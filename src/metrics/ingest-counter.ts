@@ -2,8 +2,8 @@ import { Counter, Registry } from 'prom-client';
 
 /**
  * Changes accepted by this process (API pushes, webhooks, CLI pushes), counted where the one enqueue
- * path returns. Process-wide, like the process itself: every service registry in the process merges it.
- * Trigger-captured changes are enqueued inside Postgres and show in queue depth and published instead.
+ * path returns, and trigger captures, counted by the process whose fan-out turned them into events.
+ * Process-wide, like the process itself: every service registry in the process merges it.
  */
 export const ingestRegistry = new Registry();
 

@@ -176,5 +176,13 @@ describe('the service fans captures out by itself and delivers them', () => {
     const status = await api(svc, 'GET', '/v1/status');
     expect(status.body.capture).toMatchObject({ backlog: { changes: 0 } });
     expect(status.body.capture.fannedOut).toBe(3000);
+    const metrics = await (
+      await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${svc.key}` } })
+    ).text();
+    expect(metrics).toMatch(/sluice_capture_backlog_changes 0/);
+    // The counter is process-wide: other test files' services in this worker may have added to it.
+    expect(
+      Number(/sluice_events_ingested_total\{source="trigger"\} (\d+)/.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(3000);
   });
 });
