@@ -77,6 +77,36 @@ async function overhead(pool: Pool, shape: Shape, rows: number, key: string, pay
 }
 
 /**
+ * The OLTP shape: one-row UPDATEs, each its own transaction, one after another on one connection (as an
+ * application writes), on the typical tables left by overhead(); then the fan-out of their journal rows.
+ */
+async function oneRowStatements(pool: Pool, statements: number) {
+  const client = await pool.connect();
+  try {
+    const time = async (table: string) => {
+      const started = process.hrtime.bigint();
+      for (let i = 1; i <= statements; i++)
+        await client.query(`UPDATE ${table} SET score = score + 1, updated_at = now() WHERE id = $1`, [i]);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    await pool.query('TRUNCATE event_log, event_queue');
+    const plainMs: number[] = [];
+    const capturedMs: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      plainMs.push(await time('typical_plain'));
+      capturedMs.push(await time('typical_captured'));
+    }
+    const started = process.hrtime.bigint();
+    const n = await fanOutAll(pool);
+    const fanOutMs = Number(process.hrtime.bigint() - started) / 1e6;
+    if (n !== statements * ROUNDS) throw new Error(`expected ${statements * ROUNDS} events, fanned out ${n}`);
+    return { plainMs: median(plainMs), capturedMs: median(capturedMs), fanOutMs, changes: n };
+  } finally {
+    client.release();
+  }
+}
+
+/**
  * Trigger overhead: the same N-row UPDATE on a captured table (statement-level triggers journal the
  * statement's ids in one row) and on an uncaptured twin, median of 3; and the fan-out of the journal
  * into events that the service runs right after the commit, timed on its own.
@@ -126,6 +156,30 @@ export const captureTrigger: Scenario = {
             detail: { rows, fanOutMs: r.fanOutMs },
           });
       }
+      const statements = quick ? 1000 : 3000;
+      const o = await oneRowStatements(db.pool, statements);
+      ctx.log(
+        `one-row statements: plain ${o.plainMs.toFixed(0)} ms, captured ${o.capturedMs.toFixed(0)} ms, ` +
+          `fan-out of ${o.changes} journal rows ${o.fanOutMs.toFixed(0)} ms`,
+      );
+      results.push(
+        {
+          id: 'trigger-overhead-one-row',
+          name: `trigger overhead, ${statements.toLocaleString('en-US')} one-row UPDATE transactions in a row, typical table`,
+          unit: 'x uncaptured',
+          value: Number((o.capturedMs / o.plainMs).toFixed(2)),
+          better: 'lower',
+          detail: { statements, ...o },
+        },
+        {
+          id: 'capture-fan-out-one-row',
+          name: 'capture fan-out after commit, one-row statements (one journal row each)',
+          unit: 'changes/s',
+          value: Math.round(o.changes / (o.fanOutMs / 1000)),
+          better: 'higher',
+          detail: o,
+        },
+      );
       return results;
     } finally {
       await db.drop();

@@ -22,6 +22,9 @@ export interface ColumnInfo {
   comparable: boolean;
 }
 
+/** Rows up to which a statement's capture runs with a cached plan (above it, planned for its real size). */
+const SMALL_STATEMENT = 200;
+
 export const TRIGGER_NAMES = {
   insert: 'sluice_capture_insert',
   update: 'sluice_capture_update',
@@ -81,11 +84,26 @@ export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], slu
   // statement would nest-loop through a 50,000-row one). Names are plain identifiers: no $ inside.
   // The function's own work_mem keeps the key join an in-memory hash join (the default 4 MB sorts a
   // 50,000-row statement on disk), and JIT is off: compiling costs more than these plans run.
+  // Small statements (the usual OLTP write) run the same SQL statically: its plan is cached per session,
+  // where planning it afresh cost more than the rest of the trigger.
+  const sized = (
+    transition: string,
+    sql: string,
+  ) => `IF (SELECT count(*) FROM ${transition}) <= ${SMALL_STATEMENT} THEN
+      ${sql};
+    ELSE
+      EXECUTE $q$${sql}$q$;
+    END IF;`;
   const single = (op: string, alias: string, from: string) =>
-    `EXECUTE $q$INSERT INTO ${journal} ${cols} SELECT ${head}, '${op}', ${source}, array_agg(${alias}.${id}::text), ${images(alias)} FROM ${from} ${alias} HAVING count(*) > 0$q$;`;
+    sized(
+      from,
+      `INSERT INTO ${journal} ${cols} SELECT ${head}, '${op}', ${source}, array_agg(${alias}.${id}::text), ${images(alias)} FROM ${from} ${alias} HAVING count(*) > 0`,
+    );
   const upd = `o.${id} IS NOT NULL AND n.${id} IS NOT NULL AND ${changedExpr(watched)}`;
   const f = (cond: string) => ` FILTER (WHERE ${cond})`;
-  const update = `EXECUTE $q$INSERT INTO ${journal} ${cols}
+  const update = sized(
+    'sluice_new',
+    `INSERT INTO ${journal} ${cols}
     SELECT ${head}, v.op, ${source}, v.ids, v.images
       FROM (SELECT array_agg(o.${id}::text)${f(`n.${id} IS NULL`)} AS del, ${images('o', f(`n.${id} IS NULL`))} AS del_images,
                    array_agg(n.${id}::text)${f(upd)} AS upd, ${images('n', f(upd))} AS upd_images,
@@ -93,7 +111,8 @@ export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], slu
               FROM sluice_old o FULL JOIN sluice_new n ON o.${id} = n.${id}) x
      CROSS JOIN LATERAL (VALUES (1, 'delete', x.del, x.del_images), (2, 'update', x.upd, x.upd_images),
                                 (3, 'insert', x.ins, x.ins_images)) v(k, op, ids, images)
-     WHERE v.ids IS NOT NULL ORDER BY v.k$q$;`;
+     WHERE v.ids IS NOT NULL ORDER BY v.k`,
+  );
   return `
 CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql
   SET work_mem = '64MB' SET jit = off AS $sluice$
