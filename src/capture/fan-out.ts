@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { fanOutCaptures } from '../db/capture/fan-out';
-import { WakeSignal } from '../lib/wake-signal';
+import { WakeableLoop } from '../lib/wakeable-loop';
 import { countIngested } from '../metrics/ingest-counter';
 
 export interface FanOutOptions {
@@ -23,10 +23,7 @@ type Log = { warn(o: object, m: string): void };
  * NOTIFY and polling as the fallback. Every process runs one; the database lets one at a time work and
  * the others step back (-1), so per-record order holds across processes.
  */
-export class CaptureFanOut {
-  private readonly signal = new WakeSignal();
-  private loop: Promise<void> | null = null;
-  private stopping = false;
+export class CaptureFanOut extends WakeableLoop {
   private readonly s: FanOutStats = { state: 'idle', fannedOut: 0, lastError: null };
   /** Called after changes went out (the drain and relay of this process can start at once). */
   onFannedOut: (() => void) | null = null;
@@ -35,28 +32,19 @@ export class CaptureFanOut {
     private readonly pool: Pool,
     private readonly opts: FanOutOptions,
     private readonly log: Log,
-  ) {}
+  ) {
+    super();
+  }
 
   get stats(): FanOutStats {
     return { ...this.s };
   }
 
-  start(): void {
-    this.loop = this.run();
-  }
-
-  wake(): void {
-    this.signal.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake();
-    await this.loop;
+  protected async afterStop(): Promise<void> {
     this.s.state = 'stopped';
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let backoff = 250;
     while (!this.stopping) {
       try {

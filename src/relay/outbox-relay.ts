@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
-import { WakeSignal } from '../lib/wake-signal';
+import { WakeableLoop } from '../lib/wakeable-loop';
 import { fetchUnpublished } from '../db/outbox/fetch-unpublished';
 import { markPublished } from '../db/outbox/mark-published';
 import { sleep } from '../lib/sleep';
@@ -36,12 +36,9 @@ type Log = { info(o: object, m: string): void; warn(o: object, m: string): void 
  * send and mark publishes the batch again. With Kafka down it backs off and catches up later; the
  * queue and the drain do not wait for it.
  */
-export class OutboxRelay {
+export class OutboxRelay extends WakeableLoop {
   private producer: Producer | null = null;
   private connected = false;
-  private stopping = false;
-  private readonly signal = new WakeSignal();
-  private loop: Promise<void> | null = null;
   private readonly s: RelayStats = { state: 'standby', published: 0, lastError: null };
 
   constructor(
@@ -50,24 +47,15 @@ export class OutboxRelay {
     private readonly isLeader: () => boolean,
     private readonly opts: RelayOptions,
     private readonly log: Log,
-  ) {}
+  ) {
+    super();
+  }
 
   get stats(): RelayStats {
     return { ...this.s };
   }
 
-  start(): void {
-    this.loop = this.run();
-  }
-
-  wake(): void {
-    this.signal.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake();
-    await this.loop;
+  protected async afterStop(): Promise<void> {
     await this.producer?.disconnect().catch(() => undefined);
     this.s.state = 'stopped';
   }
@@ -77,7 +65,7 @@ export class OutboxRelay {
    * fetch starts after the last id sent. Once a cursor fetch finds nothing, a fetch from the start picks
    * up rows that committed late with lower ids. A batch is marked only after its send succeeded.
    */
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let backoff = 500;
     let after: string | null = null;
     // Resolves to the mark's error instead of rejecting, so a failure waits for settleMark to surface it.
