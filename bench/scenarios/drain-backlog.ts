@@ -36,7 +36,13 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
         name: `drain ${rows.toLocaleString('en-US')}-row backlog (concurrency ${concurrency})`,
         unit: 'events/s',
         value: rate,
-        compareTo: ['limit-sink-capacity', 'limit-pg-update', 'peer-graphile-worker', 'peer-pg-boss'],
+        compareTo: [
+          'limit-sink-capacity',
+          'limit-http-client',
+          'limit-pg-update',
+          'peer-graphile-worker',
+          'peer-pg-boss',
+        ],
         chart: [{ series: 'sluice', backlog: rows, eventsPerSec: rate }],
         detail: {
           rows,

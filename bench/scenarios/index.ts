@@ -1,7 +1,7 @@
 // The scenario registry: `npm run bench` runs these in order (`--only id,...` picks some).
 // Add a scenario by writing bench/scenarios/<id>.ts exporting a `Scenario` and listing it here.
 // Results name peers/limits they compare to in `compareTo` (ids below); the report computes the ratios.
-// Limit ids: limit-sink-capacity, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
+// Limit ids: limit-sink-capacity, limit-http-client, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
 import type { Scenario } from '../lib/types';
 import { backfillRateScenario } from './backfill-rate';
 import { backlogCurve } from './backlog-curve';
@@ -14,6 +14,7 @@ import { drainBacklog } from './drain-backlog';
 import { drainLatency } from './drain-latency';
 import { drainScale } from './drain-scale';
 import { ingestEnqueue } from './ingest-enqueue';
+import { limitHttpClient } from './limit-http-client';
 import { limitPostgres } from './limit-postgres';
 import { limitSink } from './limit-sink';
 import { peerGraphileWorker } from './peer-graphile-worker';
@@ -22,6 +23,7 @@ import { plannerPassScenario } from './planner-pass';
 
 export const scenarios: Scenario[] = [
   limitSink,
+  limitHttpClient,
   limitPostgres,
   ingestEnqueue,
   drainBacklog,

@@ -42,6 +42,7 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
       name: `graphile-worker 0.16: same backlog (${rows.toLocaleString('en-US')}), sink and concurrency`,
       unit: 'events/s',
       value: rate,
+      compareTo: ['limit-http-client'],
       chart: [{ series: 'graphile-worker', backlog: rows, eventsPerSec: rate }],
       detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: await ctx.sink.count() },
     };

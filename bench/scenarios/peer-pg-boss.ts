@@ -53,6 +53,7 @@ export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<Scen
       name: `pg-boss 10: same backlog (${rows.toLocaleString('en-US')}), sink and concurrency`,
       unit: 'events/s',
       value: rate,
+      compareTo: ['limit-http-client'],
       chart: [{ series: 'pg-boss', backlog: rows, eventsPerSec: rate }],
       detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: await ctx.sink.count() },
     };

@@ -103,6 +103,8 @@ describe('the drain consumer against a real Postgres and a loopback sink', () =>
     await waitFor(() => drain.stats.state === 'idle', 'consumer idle');
     busy = new Set();
     expect(overlapped).toBe(false);
+    // The route's concurrency is both used and never exceeded.
+    expect(sink.maxInFlight).toBe(r.concurrency);
     expect(await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE state <> 'done'`)).toBe(0);
     // Each record's callouts came in the order of its queue rows.
     const { rows } = await db.pool.query<{ event_id: string; record_id: string }>(
