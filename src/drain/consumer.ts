@@ -290,7 +290,9 @@ export class DrainConsumer extends EventEmitter<DrainEvents> {
       if (list) list.push(entry);
       else byRoute.set(event.route, [entry]);
     }
-    this.emit('batchStarted', batch.view());
+    const view = batch.view();
+    this.observer?.batchStarted?.(view);
+    this.emit('batchStarted', view);
     for (const [route, entries] of byRoute) {
       const size = this.callers.get(route)?.batch ?? 1;
       const lane = this.laneOf(route);
@@ -404,6 +406,7 @@ export class DrainConsumer extends EventEmitter<DrainEvents> {
       this.counters.finished++;
       const view = b.view();
       this.lastBatch = { ...view, finishedAt: new Date().toISOString() };
+      this.observer?.batchFinished?.(view);
       this.emit('batchFinished', view);
       this.wake();
     }

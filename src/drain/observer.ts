@@ -1,5 +1,6 @@
 import type { CalloutOutcome } from '../callout/route-caller';
 import type { ClaimedEvent } from '../db/queue/types';
+import type { BatchView } from './batch';
 import type { Settlement } from './settle';
 
 export interface SettledPair {
@@ -9,8 +10,15 @@ export interface SettledPair {
 
 /** Read-only hooks on the drain (metrics, logs). Must not throw or block. */
 export interface DrainObserver {
-  /** After a batch settled: what each claimed row became, and how long the batch took. */
+  /**
+   * After one bulk write of outcomes (a settle flush, which may close rows of several claimed batches,
+   * or part of one): what each row became. `ms` counts from the oldest batch it closes rows of.
+   */
   batchSettled(pairs: SettledPair[], settlement: Settlement, ms: number): void;
+  /** A claim: one batch of `batch.size` rows begins. */
+  batchStarted?(batch: BatchView): void;
+  /** Every row of a claimed batch is settled or handed back; `batch.ageMs` is its duration. */
+  batchFinished?(batch: BatchView): void;
 }
 
 /** Fans one drain's notifications out to several observers. */
@@ -18,6 +26,12 @@ export function observers(...list: DrainObserver[]): DrainObserver {
   return {
     batchSettled: (pairs, s, ms) => {
       for (const o of list) o.batchSettled(pairs, s, ms);
+    },
+    batchStarted: (b) => {
+      for (const o of list) o.batchStarted?.(b);
+    },
+    batchFinished: (b) => {
+      for (const o of list) o.batchFinished?.(b);
     },
   };
 }

@@ -53,7 +53,7 @@ export function createServiceMetrics(status: () => Promise<unknown>): ServiceMet
   };
   const batchSeconds = new Histogram({
     name: 'sluice_drain_batch_duration_seconds',
-    help: 'Time to deliver and settle one claimed batch',
+    help: 'Time to deliver and settle one claimed batch (claim to its last row settled)',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
   });
@@ -177,18 +177,32 @@ export function createServiceMetrics(status: () => Promise<unknown>): ServiceMet
   });
   new Counter({
     name: 'sluice_drain_batches_total',
-    help: 'Batches this process has drained',
+    help: 'Claimed batches this process has drained (every row settled or handed back)',
     registers,
     async collect() {
       this.reset();
       this.inc((await snap()).consumer?.batches?.finished ?? 0);
     },
   });
+  new Counter({
+    name: 'sluice_drain_batches_started_total',
+    help: 'Batches this process has claimed',
+    registers,
+    async collect() {
+      this.reset();
+      this.inc((await snap()).consumer?.batches?.started ?? 0);
+    },
+  });
 
   const drainObserver: DrainObserver = {
-    batchSettled(pairs, s, ms) {
-      batchSeconds.observe(ms / 1000);
-      batchSize.observe(pairs.length);
+    // Batch size and duration are per claim; a settle flush is a bulk write that may span claims.
+    batchStarted(b) {
+      batchSize.observe(b.size);
+    },
+    batchFinished(b) {
+      batchSeconds.observe(b.ageMs / 1000);
+    },
+    batchSettled(pairs, s) {
       const failures = new Map(s.failures.map((f) => [f.id, f]));
       for (const { event, outcome } of pairs) {
         const route = event.route;

@@ -11,6 +11,7 @@ import {
 } from '../../src/drain/consumer';
 import type { BatchView } from '../../src/drain/batch';
 import { Leader } from '../../src/drain/leader';
+import { createServiceMetrics } from '../../src/metrics/registry';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 import { startSink, type Sink, type SinkRequest } from '../helpers/sink';
 import { waitFor } from '../helpers/wait';
@@ -135,6 +136,41 @@ describe('the drain consumer against a real Postgres and a loopback sink', () =>
       expect(b.settled).toBe(b.size);
     }
     expect(finished.reduce((n, b) => n + b.size, 0)).toBe(640);
+  });
+
+  it('metrics count batches per claim (size and duration), not per bulk settle write', async () => {
+    sink.respond = () => ({ delayMs: 1 });
+    const r = route();
+    await syncRoutes(db.pool, [r]);
+    await enqueue(db.pool, {
+      entity: 'account',
+      op: 'update',
+      source: 't',
+      ids: Array.from({ length: 230 }, (_, i) => `m${i}`),
+    });
+    const { drain } = await startDrain(r);
+    const metrics = createServiceMetrics(async () => ({ consumer: drain.stats }));
+    drain.observer = metrics.drainObserver;
+    const finished: BatchView[] = [];
+    drain.on('batchFinished', (b) => finished.push(b));
+    await waitFor(() => drain.stats.delivered >= 230 && drain.stats.state === 'idle', 'drained');
+    const st = drain.stats;
+    const text = await metrics.registry.metrics();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1]);
+    // 230 rows in claims of at most 50: at least 5 batches, each counted once however many
+    // settle flushes closed its rows.
+    expect(st.batches.started).toBeGreaterThanOrEqual(5);
+    expect(value(/^sluice_drain_batch_size_count (\d+)$/m)).toBe(st.batches.started);
+    expect(value(/^sluice_drain_batch_size_sum (\d+)$/m)).toBe(230);
+    expect(value(/^sluice_drain_batch_duration_seconds_count (\d+)$/m)).toBe(st.batches.finished);
+    expect(value(/^sluice_drain_batches_started_total (\d+)$/m)).toBe(st.batches.started);
+    expect(value(/^sluice_drain_batches_total (\d+)$/m)).toBe(st.batches.finished);
+    expect(st.batches.finished).toBe(st.batches.started);
+    const longest = Math.max(...finished.map((b) => b.ageMs)) / 1000;
+    expect(value(/^sluice_drain_batch_duration_seconds_sum ([\d.e-]+)$/m)).toBeLessThanOrEqual(
+      finished.length * longest + 1e-9,
+    );
+    expect(value(/^sluice_events_delivered_total\{route="crm"\} (\d+)$/m)).toBe(230);
   });
 
   it('a NOTIFY-less push is still picked up by the poll, and a new row re-arms an idle consumer', async () => {
