@@ -101,7 +101,9 @@ describe('capture journal and fan-out', () => {
     await q(`INSERT INTO oltp_t SELECT g, 0 FROM generate_series(1, 50) g`);
     await fanOutAll(db.pool);
     // 600 one-row statements: 12 updates of each of 50 records, interleaved, and a delete of record 7.
-    await q(`DO $$ BEGIN FOR i IN 0..599 LOOP UPDATE oltp_t SET n = n + 1 WHERE id = i % 50 + 1; END LOOP; END $$`);
+    await q(
+      `DO $$ BEGIN FOR i IN 0..599 LOOP UPDATE oltp_t SET n = n + 1 WHERE id = i % 50 + 1; END LOOP; END $$`,
+    );
     await q(`DELETE FROM oltp_t WHERE id = 7`);
     expect(await count(db.pool, `SELECT count(*) AS n FROM sluice_capture_batch`)).toBe(601);
     expect(await fanOutCaptures(db.pool, 10_000)).toBe(601);
