@@ -32,6 +32,22 @@ export function peerCall(url: string, concurrency: number) {
   };
 }
 
+/**
+ * Untimed warm-up of the HTTP call path (axios, node:http, the sink's keep-alive sockets) before a
+ * timed drain. Every drain scenario (Sluice's and the peers') calls it first, so none is measured
+ * with a cold JIT just because it runs first in the process: a --quick drain lasts about two seconds,
+ * and a cold client costs a large part of that.
+ */
+export async function warmHttpCall(url: string, concurrency: number, calls = 1_000): Promise<void> {
+  const call = peerCall(url, concurrency);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < calls) await call(`warm-${next++}`);
+    }),
+  );
+}
+
 /** Polls `check` every 100 ms until it is true (the same cadence as Sluice's untilDrained). */
 export async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((r) => setTimeout(r, 100));

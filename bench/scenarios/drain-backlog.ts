@@ -1,3 +1,4 @@
+import { warmHttpCall } from '../lib/peer-call';
 import { rssSampler, sinkRoute, sluiceDrain, untilDrained } from '../lib/sluice-drain';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
@@ -19,6 +20,7 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
       ]);
     }
     await db.pool.query('VACUUM ANALYZE event_queue');
+    await warmHttpCall(`${sink.url}/hook`, concurrency);
     sink.reset();
     const rss = rssSampler();
     const started = process.hrtime.bigint();

@@ -23,7 +23,7 @@ export const limitHttpClient: Scenario = {
         }),
       );
     };
-    await calls(1_000);
+    await calls(1_000); // the same warm-up as the drains get (warmHttpCall)
     ctx.sink.reset();
     const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();

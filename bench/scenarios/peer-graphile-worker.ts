@@ -1,6 +1,6 @@
 import { Logger, run, runMigrations } from 'graphile-worker';
 import { Pool } from 'pg';
-import { peerCall, until } from '../lib/peer-call';
+import { peerCall, until, warmHttpCall } from '../lib/peer-call';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
 /** The drain-backlog job done by graphile-worker 0.16: same Postgres, same sink, same concurrency. */
@@ -20,6 +20,7 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
       );
     }
     await db.pool.query('VACUUM ANALYZE graphile_worker._private_jobs');
+    await warmHttpCall(`${ctx.sink.url}/hook`, ctx.concurrency);
     ctx.sink.reset();
     const call = peerCall(`${ctx.sink.url}/hook`, ctx.concurrency);
     const started = process.hrtime.bigint();

@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import { peerCall, until } from '../lib/peer-call';
+import { peerCall, until, warmHttpCall } from '../lib/peer-call';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
 /**
@@ -22,6 +22,7 @@ export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<Scen
       );
     }
     await db.pool.query('VACUUM ANALYZE pgboss.job');
+    await warmHttpCall(`${ctx.sink.url}/hook`, ctx.concurrency);
     ctx.sink.reset();
     const call = peerCall(`${ctx.sink.url}/hook`, ctx.concurrency);
     const started = process.hrtime.bigint();
