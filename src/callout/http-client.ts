@@ -55,18 +55,6 @@ const transformResponse: AxiosResponseTransformer = function (this, data, header
 };
 
 /**
- * Proxy variables are read once, when the client is made: with none set, axios is told so (`proxy:
- * false`) instead of looking them up in the environment on every request. With one set, axios keeps
- * its per-request lookup (no_proxy and per-protocol rules).
- */
-function proxyFromEnv(): false | undefined {
-  const named = Object.keys(process.env).some(
-    (k) => /^(npm_config_)?((https?|all)_)?proxy$/i.test(k) && process.env[k],
-  );
-  return named ? undefined : false;
-}
-
-/**
  * One axios instance per route: keep-alive sockets sized to the route's concurrency, no status-based
  * throws. The timeout is axios's own: a wall-clock timer until the response starts, then an idle timer;
  * either aborts the request through axios's internal abort, which destroys the socket (the server sees
@@ -91,6 +79,5 @@ export function createHttpClient(concurrency: number, timeoutMs: number): AxiosI
     // ETIMEDOUT rather than ECONNABORTED, so a timeout reads as one.
     transitional: { clarifyTimeoutError: true },
     transformResponse,
-    proxy: proxyFromEnv(),
   });
 }

@@ -95,24 +95,4 @@ describe('callout HTTP client', () => {
     // Once per socket (axios and the agent agree on the delay), not twice per request.
     expect(native.calls).toBeLessThanOrEqual(2 * sink.connections.opened);
   });
-
-  it('reads proxy variables once at creation: none set -> no per-request lookup; one set -> axios keeps its lookup', () => {
-    const names = Object.keys(process.env).filter((k) => /proxy/i.test(k));
-    const saved = Object.fromEntries(names.map((k) => [k, process.env[k]]));
-    try {
-      for (const k of names) delete process.env[k];
-      process.env.no_proxy = 'localhost'; // alone, it names no proxy
-      const direct = createHttpClient(1, 1000);
-      expect(direct.defaults.proxy).toBe(false);
-      process.env.HTTPS_PROXY = 'http://127.0.0.1:9';
-      const proxied = createHttpClient(1, 1000);
-      expect(proxied.defaults.proxy).toBeUndefined();
-      delete process.env.HTTPS_PROXY;
-      process.env.npm_config_proxy = 'http://127.0.0.1:9';
-      expect(createHttpClient(1, 1000).defaults.proxy).toBeUndefined();
-    } finally {
-      for (const k of Object.keys(process.env).filter((n) => /proxy/i.test(n))) delete process.env[k];
-      Object.assign(process.env, saved);
-    }
-  });
 });
