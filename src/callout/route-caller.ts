@@ -5,7 +5,7 @@ import type { RouteConfig } from '../config/route-schema';
 import { Semaphore } from '../lib/semaphore';
 import { breakerState, createBreaker, type BreakerState } from './breaker';
 import { classifyFailure, HttpStatusError } from './classify';
-import { createHttpClient } from './http-client';
+import { closeHttpClient, createHttpClient } from './http-client';
 import { ProbeGate, type Admission } from './probe-gate';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 
@@ -152,8 +152,7 @@ export class RouteCaller {
     this.closed = true;
     this.breaker.shutdown();
     await this.rate?.stop();
-    this.http.defaults.httpAgent?.destroy();
-    this.http.defaults.httpsAgent?.destroy();
+    await closeHttpClient(this.http);
   }
 
   /** Index lists of events that may share a request (connector's groupKey), in arrival order. */

@@ -1,7 +1,6 @@
-import net from 'node:net';
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpClient } from '../../src/callout/http-client';
+import { closeHttpClient, createHttpClient } from '../../src/callout/http-client';
 import { startSink, type Sink, type SinkReply } from '../helpers/sink';
 
 // The callout HTTP client (src/callout/http-client.ts) against a real loopback server: what its
@@ -27,7 +26,7 @@ async function bodies(reply: SinkReply, opts: Opts = {}) {
       stock: (await stock.request(req)).data as unknown,
     };
   } finally {
-    ours.defaults.httpAgent?.destroy();
+    await closeHttpClient(ours);
   }
 }
 
@@ -58,41 +57,72 @@ describe('callout HTTP client', () => {
     }
   });
 
-  it('sends many requests over a few kept-alive sockets without re-setting TCP keep-alive each time', async () => {
+  it('sends many requests over at most `concurrency` kept-alive sockets', async () => {
     sink = await startSink();
     const client = createHttpClient(4, 2000);
-    const native = { calls: 0 };
-    const original = net.Socket.prototype.setKeepAlive;
-    const patched = new WeakSet<object>();
-    net.Socket.prototype.setKeepAlive = function (this: net.Socket, ...args) {
-      const handle = (this as unknown as { _handle?: { setKeepAlive?: (...a: unknown[]) => unknown } })
-        ._handle;
-      if (handle?.setKeepAlive && !patched.has(handle)) {
-        patched.add(handle);
-        const own = handle.setKeepAlive.bind(handle);
-        handle.setKeepAlive = (...a: unknown[]) => {
-          native.calls++;
-          return own(...a);
-        };
-      }
-      return original.apply(this, args);
-    };
     try {
       let next = 0;
       await Promise.all(
-        Array.from({ length: 4 }, async () => {
-          while (next++ < 200) {
+        Array.from({ length: 8 }, async () => {
+          while (next++ < 400) {
             const res = await client.request({ method: 'POST', url: `${sink!.url}/x`, data: '{}' });
             expect(res.status).toBe(200);
           }
         }),
       );
     } finally {
-      net.Socket.prototype.setKeepAlive = original;
-      client.defaults.httpAgent?.destroy();
+      await closeHttpClient(client);
     }
+    expect(sink.requests).toHaveLength(400);
     expect(sink.connections.opened).toBeLessThanOrEqual(4);
-    // Once per socket (axios and the agent agree on the delay), not twice per request.
-    expect(native.calls).toBeLessThanOrEqual(2 * sink.connections.opened);
+  });
+
+  it('sends the headers and body axios was given, and returns status and headers as axios does', async () => {
+    sink = await startSink(() => ({
+      status: 503,
+      body: 'busy',
+      headers: { 'retry-after': '7', 'x-a': 'b' },
+    }));
+    const client = createHttpClient(2, 2000);
+    try {
+      const res = await client.request({
+        method: 'PATCH',
+        url: `${sink.url}/p/q?x=1&y=%20`,
+        data: { id: 1 },
+        headers: { 'idempotency-key': 'e1:r', authorization: 'Bearer t' },
+      });
+      expect(res.status).toBe(503);
+      expect(res.data).toBe('busy');
+      expect(res.headers['retry-after']).toBe('7');
+      expect(res.headers['x-a']).toBe('b');
+      const [req] = sink.requests;
+      expect(req.method).toBe('PATCH');
+      expect(req.path).toBe('/p/q?x=1&y=%20');
+      expect(JSON.parse(req.body)).toEqual({ id: 1 });
+      expect(req.headers['content-type']).toMatch(/application\/json/);
+      expect(req.headers['idempotency-key']).toBe('e1:r');
+      expect(req.headers.authorization).toBe('Bearer t');
+    } finally {
+      await closeHttpClient(client);
+    }
+  });
+
+  it('a body past maxContentLength and a refused connection are transport errors with a code', async () => {
+    sink = await startSink(() => ({ body: 'x'.repeat(64 * 1024) }));
+    const client = createHttpClient(2, 2000);
+    try {
+      const big = await client
+        .request({ method: 'GET', url: `${sink.url}/big`, maxContentLength: 1024 })
+        .catch((e: unknown) => e);
+      expect(axios.isAxiosError(big) && big.code).toBe('ERR_BAD_RESPONSE');
+      const refused = await client
+        .request({ method: 'GET', url: 'http://127.0.0.1:1/nothing' })
+        .catch((e: unknown) => e);
+      expect(axios.isAxiosError(refused) && refused.code).toBe('ECONNREFUSED');
+      const bad = await client.request({ method: 'GET', url: 'not a url' }).catch((e: unknown) => e);
+      expect((bad as { code?: string }).code).toBe('ERR_INVALID_URL');
+    } finally {
+      await closeHttpClient(client);
+    }
   });
 });
