@@ -9,7 +9,7 @@ export { HttpStatusError } from './classify';
 /**
  * One named breaker per route, opening on its rolling error rate. Failures we class as permanent (4xx other
  * than 408/429, a bad request) are the caller's mistake, not the endpoint's, so errorFilter keeps them
- * from counting. Timeouts are enforced per request by axios (its abort destroys the socket, see
+ * from counting. Timeouts are enforced per request by the HTTP client (undici destroys the socket, see
  * http-client.ts), so opossum's own timer is off: its single shared abortController would cancel every
  * request in flight, and its timeout would leave the request itself running.
  * Half-open probing is done by RouteCaller (opossum lets exactly one call through), see probe-gate.ts.
