@@ -8,16 +8,62 @@ import { Waker } from '../../src/drain/waker';
 
 const silent = { info() {}, warn() {}, error() {} };
 
-/** The sink route every Sluice scenario drains into (the webhook connector, the run's concurrency). */
-export function sinkRoute(url: string, concurrency: number): RouteConfig {
+/** A webhook route of entity `account` named `sink` posting to `url`; `fields` override or add route fields. */
+export function webhookRoute(url: string, fields: Record<string, unknown> = {}): RouteConfig {
   return RouteSchema.parse({
     name: 'sink',
     match: { entity: 'account' },
     connector: 'webhook',
     options: { url },
-    concurrency,
-    coalesce: false,
+    ...fields,
   });
+}
+
+/** The sink route every Sluice drain scenario drains into (the run's concurrency, every change delivered). */
+export function sinkRoute(url: string, concurrency: number): RouteConfig {
+  return webhookRoute(url, { concurrency, coalesce: false });
+}
+
+/** Commits a backlog of `rows` changes (`<prefix><n>`) through sluice_enqueue, 10,000 per statement. */
+export async function enqueueBacklog(
+  pool: Pool,
+  rows: number,
+  { entity = 'account', op = 'update', prefix = 'acc-' } = {},
+): Promise<void> {
+  for (let i = 0; i < rows; i += 10_000) {
+    const ids = Array.from({ length: Math.min(10_000, rows - i) }, (_, k) => `${prefix}${i + k}`);
+    await pool.query(`SELECT sluice_enqueue($1, $2, 'bench', $3::text[], NULL, NULL)`, [entity, op, ids]);
+  }
+  await pool.query('VACUUM ANALYZE event_queue');
+}
+
+/**
+ * A bare drain of `route` on the scenario's own pool (leader lease, consumer polling every 50 ms, no
+ * LISTEN): `start()` leads and drains, `stop()` stops both and closes the route's callers.
+ */
+export function benchConsumer(pool: Pool, route: RouteConfig, batchSize = 500) {
+  const leader = new Leader(pool, 'drain', 'bench', 10_000);
+  const callers = buildCallers([route]);
+  const drain = new DrainConsumer(
+    pool,
+    leader,
+    callers,
+    new Map([[route.name, route]]),
+    { batchSize, pollMs: 50, rowLeaseMs: 60_000 },
+    silent,
+  );
+  return {
+    drain,
+    start: () => {
+      leader.start();
+      drain.start();
+    },
+    stop: async () => {
+      await drain.stop();
+      await leader.stop();
+      await Promise.all([...callers.values()].map((c) => c.shutdown()));
+    },
+  };
 }
 
 /**

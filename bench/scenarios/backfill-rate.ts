@@ -1,12 +1,7 @@
-import { buildCallers } from '../../src/callout/build-callers';
-import { RouteSchema } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
-import { DrainConsumer } from '../../src/drain/consumer';
-import { Leader } from '../../src/drain/leader';
 import { runBackfill } from '../../src/planner/backfill/run-backfill';
+import { benchConsumer, webhookRoute } from '../lib/sluice-drain';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
-
-const silent = { info() {}, warn() {}, error() {} };
 
 /**
  * Backfill of a `rows`-row table (id, name, plan, updated_at) into one webhook route on the loopback
@@ -17,11 +12,9 @@ async function backfillRate(ctx: BenchContext, rows: number): Promise<ScenarioRe
   const { sink, concurrency } = ctx;
   const db = await ctx.freshDatabase('bench_backfill');
   try {
-    const route = RouteSchema.parse({
+    const route = webhookRoute(`${sink.url}/hook`, {
       name: 'enrich',
       match: { entity: 'customers' },
-      connector: 'webhook',
-      options: { url: `${sink.url}/hook` },
       concurrency,
     });
     await syncRoutes(db.pool, [route]);
@@ -34,17 +27,8 @@ async function backfillRate(ctx: BenchContext, rows: number): Promise<ScenarioRe
     );
     await db.pool.query('VACUUM ANALYZE customers');
     sink.reset();
-    const leader = new Leader(db.pool, 'drain', 'bench', 10_000);
-    const drain = new DrainConsumer(
-      db.pool,
-      leader,
-      buildCallers([route]),
-      new Map([[route.name, route]]),
-      { batchSize: 500, pollMs: 50, rowLeaseMs: 60_000 },
-      silent,
-    );
-    leader.start();
-    drain.start();
+    const consumer = benchConsumer(db.pool, route);
+    consumer.start();
     const started = process.hrtime.bigint();
     const result = await runBackfill(db.pool, { table: 'customers', route: 'enrich', page: 500, threads: 8 });
     const backfillSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -57,8 +41,7 @@ async function backfillRate(ctx: BenchContext, rows: number): Promise<ScenarioRe
       await new Promise((res) => setTimeout(res, 50));
     }
     const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await drain.stop();
-    await leader.stop();
+    await consumer.stop();
     const delivered = await sink.count();
     const label = rows.toLocaleString('en-US');
     return [

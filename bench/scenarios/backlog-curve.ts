@@ -1,11 +1,7 @@
-import { buildCallers } from '../../src/callout/build-callers';
-import { RouteSchema } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
-import { DrainConsumer } from '../../src/drain/consumer';
-import { Leader } from '../../src/drain/leader';
+import { benchConsumer, enqueueBacklog, webhookRoute } from '../lib/sluice-drain';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
-const silent = { info() {}, warn() {}, error() {} };
 const PROBES = 20;
 
 /**
@@ -17,33 +13,12 @@ const PROBES = 20;
 async function point(ctx: BenchContext, backlog: number) {
   const db = await ctx.freshDatabase('bench_curve');
   try {
-    const route = RouteSchema.parse({
-      name: 'sink',
-      match: { entity: 'account' },
-      connector: 'webhook',
-      options: { url: `${ctx.sink.url}/hook` },
-      concurrency: ctx.concurrency,
-    });
+    const route = webhookRoute(`${ctx.sink.url}/hook`, { concurrency: ctx.concurrency });
     await syncRoutes(db.pool, [route]);
-    for (let i = 0; i < backlog; i += 10_000) {
-      const ids = Array.from({ length: Math.min(10_000, backlog - i) }, (_, k) => `acc-${i + k}`);
-      await db.pool.query(`SELECT sluice_enqueue('account', 'update', 'bench', $1::text[], NULL, NULL)`, [
-        ids,
-      ]);
-    }
-    await db.pool.query('VACUUM ANALYZE event_queue');
-    const leader = new Leader(db.pool, 'drain', 'bench', 10_000);
-    const drain = new DrainConsumer(
-      db.pool,
-      leader,
-      buildCallers([route]),
-      new Map([[route.name, route]]),
-      { batchSize: 500, pollMs: 50, rowLeaseMs: 60_000 },
-      silent,
-    );
+    await enqueueBacklog(db.pool, backlog);
+    const consumer = benchConsumer(db.pool, route);
     const started = process.hrtime.bigint();
-    leader.start();
-    drain.start();
+    consumer.start();
     const probes = Array.from({ length: PROBES }, (_, k) => `probe-${k}`);
     await db.pool.query(`SELECT sluice_enqueue('account', 'update', 'probe', $1::text[], NULL, NULL)`, [
       probes,
@@ -59,8 +34,7 @@ async function point(ctx: BenchContext, backlog: number) {
       if (rows[0].backlog === '0' && rows[0].probes === '0') break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await drain.stop();
-    await leader.stop();
+    await consumer.stop();
     const { rows } = await db.pool.query<{ ms: number }>(
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM done_at - created_at) * 1000) AS ms
          FROM event_queue WHERE source = 'probe'`,

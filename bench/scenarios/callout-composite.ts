@@ -1,39 +1,20 @@
 import { buildCallers } from '../../src/callout/build-callers';
 import { RouteSchema, type RouteConfig } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
-import { DrainConsumer } from '../../src/drain/consumer';
-import { Leader } from '../../src/drain/leader';
 import { benchEvents, pool } from '../lib/callout';
+import { benchConsumer, enqueueBacklog } from '../lib/sluice-drain';
 import type { BenchContext, Scenario } from '../lib/types';
-
-const silent = { info() {}, warn() {}, error() {} };
 
 /** The whole drain (claim, call, settle in Postgres) over a committed backlog of `rows` for one route. */
 async function drainRoute(ctx: BenchContext, route: RouteConfig, rows: number) {
   const db = await ctx.freshDatabase('bench_composite');
   try {
     await syncRoutes(db.pool, [route]);
-    for (let i = 0; i < rows; i += 10_000) {
-      const ids = Array.from({ length: Math.min(10_000, rows - i) }, (_, k) => `c-${i + k}`);
-      await db.pool.query(`SELECT sluice_enqueue('contact', 'upsert', 'bench', $1::text[], NULL, NULL)`, [
-        ids,
-      ]);
-    }
-    await db.pool.query('VACUUM ANALYZE event_queue');
+    await enqueueBacklog(db.pool, rows, { entity: 'contact', op: 'upsert', prefix: 'c-' });
     ctx.sink.reset();
-    const leader = new Leader(db.pool, 'drain', 'bench', 10_000);
-    const callers = buildCallers([route]);
-    const drain = new DrainConsumer(
-      db.pool,
-      leader,
-      callers,
-      new Map([[route.name, route]]),
-      { batchSize: 1000, pollMs: 50, rowLeaseMs: 60_000 },
-      silent,
-    );
+    const consumer = benchConsumer(db.pool, route, 1000);
     const started = process.hrtime.bigint();
-    leader.start();
-    drain.start();
+    consumer.start();
     for (;;) {
       const { rows: r } = await db.pool.query<{ n: string }>(
         `SELECT count(*) AS n FROM event_queue WHERE state <> 'done'`,
@@ -42,9 +23,7 @@ async function drainRoute(ctx: BenchContext, route: RouteConfig, rows: number) {
       await new Promise((res) => setTimeout(res, 20));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await drain.stop();
-    await leader.stop();
-    await Promise.all([...callers.values()].map((c) => c.shutdown()));
+    await consumer.stop();
     return { perSec: rows / seconds, requests: await ctx.sink.count(), seconds };
   } finally {
     await db.drop();

@@ -1,8 +1,8 @@
 import { envelope } from '../../connectors/template';
 import { buildCallers } from '../../src/callout/build-callers';
 import { closeHttpClient, createHttpClient } from '../../src/callout/http-client';
-import { RouteSchema } from '../../src/config/route-schema';
 import { benchEvents, pool } from '../lib/callout';
+import { webhookRoute } from '../lib/sluice-drain';
 import type { Scenario } from '../lib/types';
 
 /**
@@ -22,13 +22,7 @@ export const calloutOverhead: Scenario = {
     const url = `${ctx.sink.url}/hook`;
     // The same axios client a route sends through (undici adapter), with nothing around it.
     const plain = createHttpClient(ctx.concurrency, 10_000);
-    const route = RouteSchema.parse({
-      name: 'bench',
-      match: { entity: 'account' },
-      connector: 'webhook',
-      options: { url },
-      concurrency: ctx.concurrency,
-    });
+    const route = webhookRoute(url, { name: 'bench', concurrency: ctx.concurrency });
     const caller = buildCallers([route]).get('bench')!;
     let plainBest = 0;
     let callerBest = 0;

@@ -1,9 +1,9 @@
 import autocannon from 'autocannon';
-import { RouteSchema } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
 import { sign } from '../../src/lib/signature';
 import { startBenchApi } from '../lib/api';
 import type { Scenario, ScenarioResult } from '../lib/types';
+import { webhookRoute } from '../lib/sluice-drain';
 
 const KEY = 'bench-key-0123456789abcdef';
 const SECRET = 'bench-webhook-secret-0123';
@@ -31,14 +31,7 @@ export const captureIngest: Scenario = {
     const db = await ctx.freshDatabase('bench_ingest');
     const api = await startBenchApi(db.url, KEY, SECRET);
     try {
-      await syncRoutes(db.pool, [
-        RouteSchema.parse({
-          name: 'sink',
-          match: { entity: 'account' },
-          connector: 'webhook',
-          options: { url: ctx.sink.url },
-        }),
-      ]);
+      await syncRoutes(db.pool, [webhookRoute(ctx.sink.url)]);
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
       // Fresh record ids per request (autocannon's idReplacement miscounts Content-Length).
       let seq = 0;

@@ -1,10 +1,10 @@
 import type { Pool } from 'pg';
 import type { PayloadMode } from '../../src/capture/trigger-sql';
 import { addCapture } from '../../src/capture/triggers';
-import { RouteSchema } from '../../src/config/route-schema';
 import { fanOutAll } from '../../src/db/capture/fan-out';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
 import type { Scenario, ScenarioResult } from '../lib/types';
+import { webhookRoute } from '../lib/sluice-drain';
 
 const ROUNDS = 3;
 
@@ -118,14 +118,7 @@ export const captureTrigger: Scenario = {
     const rows = quick ? 20_000 : 50_000;
     const db = await ctx.freshDatabase('bench_trigger');
     try {
-      await syncRoutes(db.pool, [
-        RouteSchema.parse({
-          name: 'sink',
-          match: { entity: 'account' },
-          connector: 'webhook',
-          options: { url: ctx.sink.url },
-        }),
-      ]);
+      await syncRoutes(db.pool, [webhookRoute(ctx.sink.url)]);
       const results: ScenarioResult[] = [];
       for (const [key, shape, payload] of [
         ['typical', TYPICAL, 'latest'],

@@ -1,5 +1,5 @@
 import { warmHttpCall } from '../lib/peer-call';
-import { rssSampler, sinkRoute, sluiceDrain, untilDrained } from '../lib/sluice-drain';
+import { enqueueBacklog, rssSampler, sinkRoute, sluiceDrain, untilDrained } from '../lib/sluice-drain';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
 /**
@@ -13,13 +13,7 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
   try {
     const route = sinkRoute(`${sink.url}/hook`, concurrency);
     const s = await sluiceDrain(db.pool, db.url, route);
-    for (let i = 0; i < rows; i += 10_000) {
-      const ids = Array.from({ length: Math.min(10_000, rows - i) }, (_, k) => `acc-${i + k}`);
-      await db.pool.query(`SELECT sluice_enqueue('account', 'update', 'bench', $1::text[], NULL, NULL)`, [
-        ids,
-      ]);
-    }
-    await db.pool.query('VACUUM ANALYZE event_queue');
+    await enqueueBacklog(db.pool, rows);
     await warmHttpCall(`${sink.url}/hook`, concurrency);
     sink.reset();
     const rss = rssSampler();

@@ -1,6 +1,6 @@
-import { RouteSchema } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
 import { timedBatches } from '../lib/parallel';
+import { webhookRoute } from '../lib/sluice-drain';
 import type { Scenario } from '../lib/types';
 import { BATCH, WRITERS } from './limit-postgres';
 
@@ -15,12 +15,7 @@ export const ingestEnqueue: Scenario = {
     const rows = quick ? 20_000 : 100_000;
     const db = await ctx.freshDatabase('bench_ingest');
     try {
-      const route = RouteSchema.parse({
-        name: 'sink',
-        match: { entity: 'account' },
-        connector: 'webhook',
-        options: { url: `${ctx.sink.url}/hook` },
-      });
+      const route = webhookRoute(`${ctx.sink.url}/hook`);
       await syncRoutes(db.pool, [route]);
       const seconds = await timedBatches(Math.ceil(rows / BATCH), WRITERS, (b) =>
         db.pool.query(`SELECT sluice_enqueue('account', 'update', 'bench', $1::text[], NULL, NULL)`, [
