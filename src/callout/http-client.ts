@@ -75,7 +75,7 @@ const agents = new WeakMap<AxiosInstance, Agent>();
 export function createHttpClient(concurrency: number, timeoutMs: number): AxiosInstance {
   const agent = new Agent({ connections: concurrency, pipelining: 1 });
   const client = axios.create({
-    adapter: undiciAdapter(agent, timeoutMs),
+    adapter: undiciAdapter(agent),
     // The callout layer classifies every status itself.
     validateStatus: () => true,
     maxRedirects: 0,

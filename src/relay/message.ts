@@ -1,8 +1,12 @@
 import type { Message } from 'kafkajs';
 import type { OutboxRow } from '../db/outbox/fetch-unpublished';
 
-/** A value past this many bytes would not fit the broker's default message.max.bytes (1 MiB). */
-export const MAX_VALUE_BYTES = 900 * 1024;
+/**
+ * Bytes safely below the broker's default message.max.bytes (1 MiB, per partition's record batch): the
+ * most one message's value may hold, and the most one produce request carries (all of it may land in
+ * one partition).
+ */
+export const BROKER_SAFE_BYTES = 900 * 1024;
 
 /**
  * The public Kafka message of one change: key `<entity>:<recordId>`, JSON value, `sluice-event-id` header.
@@ -10,7 +14,7 @@ export const MAX_VALUE_BYTES = 900 * 1024;
  * (the callouts still carry the payload): a change the broker can never accept would otherwise stall
  * the relay for every change behind it.
  */
-export function toKafkaMessage(row: OutboxRow, maxValueBytes = MAX_VALUE_BYTES): Message {
+export function toKafkaMessage(row: OutboxRow, maxValueBytes = BROKER_SAFE_BYTES): Message {
   const fields = {
     eventId: row.event_id,
     entity: row.entity,

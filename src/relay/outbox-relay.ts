@@ -6,10 +6,7 @@ import { markPublished } from '../db/outbox/mark-published';
 import { sleep } from '../lib/sleep';
 import { createProducer, ensureTopic } from './kafka-client';
 import { chunkByBytes } from './chunk';
-import { toKafkaMessage } from './message';
-
-/** Below the broker's default message.max.bytes (1 MiB), even if every message lands in one partition. */
-const MAX_REQUEST_BYTES = 900 * 1024;
+import { BROKER_SAFE_BYTES, toKafkaMessage } from './message';
 
 /** Changes per fetch: fewer round trips than 1,000 (about 1.2x the rate here); requests are split by bytes. */
 export const RELAY_BATCH_SIZE = 4000;
@@ -103,7 +100,7 @@ export class OutboxRelay extends WakeableLoop {
         // In order, one request at a time: per-key order holds across the chunks.
         for (const messages of chunkByBytes(
           batch.map((r) => toKafkaMessage(r)),
-          this.opts.maxRequestBytes ?? MAX_REQUEST_BYTES,
+          this.opts.maxRequestBytes ?? BROKER_SAFE_BYTES,
         ))
           await this.producer!.send({ topic: this.opts.topic, acks: -1, messages });
         await settleMark();
