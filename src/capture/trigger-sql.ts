@@ -79,7 +79,7 @@ export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], slu
   const exact = spec.payload === 'exact';
   const images = (alias: string, filter = '') =>
     exact || alias === 'o' ? `array_agg(${payloadExpr(alias, spec)})${filter}` : 'NULL::jsonb[]';
-  const cols = '(schema_name, table_name, entity, op, source, ids, payloads)';
+  const cols = '(schema_name, table_name, entity, op, source, ids, payloads, size)';
   // EXECUTE: planned afresh with the transition table's real size (a cached plan made for a 1-row
   // statement would nest-loop through a 50,000-row one). Names are plain identifiers: no $ inside.
   // The function's own work_mem keeps the key join an in-memory hash join (the default 4 MB sorts a
@@ -97,14 +97,14 @@ export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], slu
   const single = (op: string, alias: string, from: string) =>
     sized(
       from,
-      `INSERT INTO ${journal} ${cols} SELECT ${head}, '${op}', ${source}, array_agg(${alias}.${id}::text), ${images(alias)} FROM ${from} ${alias} HAVING count(*) > 0`,
+      `INSERT INTO ${journal} ${cols} SELECT ${head}, '${op}', ${source}, array_agg(${alias}.${id}::text), ${images(alias)}, count(*) FROM ${from} ${alias} HAVING count(*) > 0`,
     );
   const upd = `o.${id} IS NOT NULL AND n.${id} IS NOT NULL AND ${changedExpr(watched)}`;
   const f = (cond: string) => ` FILTER (WHERE ${cond})`;
   const update = sized(
     'sluice_new',
     `INSERT INTO ${journal} ${cols}
-    SELECT ${head}, v.op, ${source}, v.ids, v.images
+    SELECT ${head}, v.op, ${source}, v.ids, v.images, cardinality(v.ids)
       FROM (SELECT array_agg(o.${id}::text)${f(`n.${id} IS NULL`)} AS del, ${images('o', f(`n.${id} IS NULL`))} AS del_images,
                    array_agg(n.${id}::text)${f(upd)} AS upd, ${images('n', f(upd))} AS upd_images,
                    array_agg(n.${id}::text)${f(`o.${id} IS NULL`)} AS ins, ${images('n', f(`o.${id} IS NULL`))} AS ins_images

@@ -10,7 +10,7 @@ export interface CaptureBacklog {
 export async function captureBacklog(db: Queryable): Promise<CaptureBacklog> {
   const [r] = await rows<{ n: string | null; age_ms: number | null }>(
     db,
-    `SELECT sum(cardinality(ids) - done) AS n, (extract(epoch FROM now() - min(captured_at)) * 1000)::float8 AS age_ms
+    `SELECT sum(size - done) AS n, (extract(epoch FROM now() - min(captured_at)) * 1000)::float8 AS age_ms
        FROM sluice_capture_batch`,
   );
   return { changes: Number(r.n ?? 0), oldestAgeMs: r.age_ms };

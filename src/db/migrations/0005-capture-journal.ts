@@ -25,6 +25,8 @@ export class CaptureJournal1000000000005 implements MigrationInterface {
         op           text NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
         source       text NOT NULL,
         ids          text[] NOT NULL,
+        -- cardinality(ids), kept so that counting and slicing never read the (out-of-line) arrays.
+        size         integer NOT NULL,
         -- Row images taken in the trigger; NULL: read from the table at fan-out.
         payloads     jsonb[],
         -- How many ids are already fanned out (a big statement goes out in slices).
@@ -78,8 +80,8 @@ export class CaptureJournal1000000000005 implements MigrationInterface {
           RETURN -1;
         END IF;
         -- The oldest journal rows that fit in p_max changes together (at most 1,000 rows).
-        picked := ARRAY(SELECT j.id FROM (SELECT x.id, sum(cardinality(x.ids) - x.done) OVER (ORDER BY x.id) AS upto
-                                            FROM (SELECT id, ids, done FROM sluice_capture_batch ORDER BY id LIMIT 1000) x) j
+        picked := ARRAY(SELECT j.id FROM (SELECT x.id, sum(x.size - x.done) OVER (ORDER BY x.id) AS upto
+                                            FROM (SELECT id, size, done FROM sluice_capture_batch ORDER BY id LIMIT 1000) x) j
                          WHERE j.upto <= p_max ORDER BY j.id);
         IF cardinality(picked) > 1 THEN
           -- Many small statements (an OLTP table): one sluice_enqueue per (wave, table, op) instead of one per
@@ -108,7 +110,7 @@ export class CaptureJournal1000000000005 implements MigrationInterface {
         ELSE
           -- One statement's changes, the next slice of at most p_max of them (a 1,000,000-row UPDATE goes out
           -- in slices, each in its own transaction).
-          SELECT id, schema_name, table_name, entity, op, source, done, cardinality(ids) AS len INTO b
+          SELECT id, schema_name, table_name, entity, op, source, done, size AS len INTO b
             FROM sluice_capture_batch ORDER BY id LIMIT 1;
           IF FOUND THEN
             n := least(b.len - b.done, p_max);
