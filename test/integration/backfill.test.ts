@@ -186,6 +186,19 @@ describe('backfill: keyset pages into one route, checkpointed', () => {
     ).rows;
     expect(killed.status).toBe('running'); // nobody closed it: it was killed
     expect(killed.cursor).not.toBeNull();
+    // Postgres ends the killed process's sessions (and its backfill lock with them) a moment after the
+    // kill, not at once: resuming before that is refused as "already running", as it should be.
+    await waitFor(
+      async () =>
+        (
+          await db.pool.query(
+            `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND classid::bigint = (hashtext('sluice_backfill')::bigint & 4294967295)`,
+          )
+        ).rowCount === 0,
+      "the killed backfill's lock to go with its session",
+    );
 
     const r = await runBackfill(db.pool, {
       table: 'slow_items',
