@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
+import { SluiceError } from '../lib/errors';
 
 export function sendError(
   reply: FastifyReply,
@@ -24,7 +25,29 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
   FST_ERR_VALIDATION: 'invalid_request',
   SLUICE_RATE_LIMITED: 'rate_limited',
+  SLUICE_JSON_TOO_DEEP: 'json_too_deep',
 };
+
+/** Sluice's own refusals thrown below the routes: code -> status. */
+const SLUICE_STATUS: Record<string, number> = { work_too_large: 413 };
+
+/** SQLSTATEs of class 22 (data exception) in words: the public answer never carries Postgres' own text. */
+const VALUE_CLASSES: Record<string, string> = {
+  '22P02': 'a value is not valid for its type',
+  '22P05': 'a text value holds a character the database cannot store',
+  '22021': "a text value holds bytes that are not valid in the database's encoding",
+  '22001': 'a value is longer than its column allows',
+  '22003': 'a number is out of range',
+  '22007': 'a date or time is not valid',
+  '22008': 'a date or time is out of range',
+};
+
+/** Which value and what is wrong with it, told from Postgres' error without repeating its text. */
+export function describeRefusedValue(err: { code: string; message?: string; where?: string }): string {
+  const what = VALUE_CLASSES[err.code] ?? 'a value has a form the database cannot store';
+  const json = /\bjsonb?\b/i.test(`${err.message ?? ''} ${err.where ?? ''}`);
+  return `${json ? 'the payload: ' : ''}${what} (SQLSTATE ${err.code})`;
+}
 
 /** Postgres unreachable (or shutting down): the caller should retry, nothing was accepted. */
 export function isDatabaseDown(err: unknown): boolean {
@@ -50,6 +73,8 @@ export function isDatabaseDown(err: unknown): boolean {
 }
 
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof SluiceError && SLUICE_STATUS[err.code])
+    return sendError(reply, SLUICE_STATUS[err.code], err.code, err.message);
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = FASTIFY_CODES[err.code] ?? (err instanceof SyntaxError ? 'invalid_json' : 'bad_request');
@@ -60,7 +85,8 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   const sqlState = (err as { code?: unknown }).code;
   if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
     req.log.warn({ sqlState, err: err.message }, 'input refused by the database');
-    return sendError(reply, 400, 'invalid_input', `a value was refused by the database: ${err.message}`);
+    const why = describeRefusedValue(err as { code: string; message?: string; where?: string });
+    return sendError(reply, 400, 'invalid_input', `a value was refused by the database: ${why}`);
   }
   if (isDatabaseDown(err)) {
     req.log.warn({ err: err.message }, 'database unavailable');

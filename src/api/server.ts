@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { authHook } from './auth';
 import { errorHandler, sendError } from './errors';
+import { registerJsonParser } from './json-depth';
 import { openApiCollector, type RouteEntry } from './openapi';
 import { registerIngestRateLimit } from './rate-limit';
 import { dashboardRoutes } from './routes/dashboard';
@@ -65,6 +66,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.setErrorHandler(errorHandler);
   // The API speaks JSON only: any other body type is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NameSchema, OpSchema } from '../config/route-schema';
 import { enqueue } from '../db/queue/enqueue';
 import type { Queryable } from '../db/pool';
+import { sharedPayload } from './work-limit';
 
 export const MAX_IDS = 10_000;
 
@@ -34,19 +35,23 @@ export const PushBodySchema = z
   .strict();
 export type PushBody = z.infer<typeof PushBodySchema>;
 
-/** A direct push of record ids: one statement, committed before this resolves. */
+/**
+ * A direct push of record ids: one statement, committed before this resolves. The payload is serialised
+ * once and shared by every id; ids x its size over the limit throws `work_too_large` before any write.
+ */
 export async function pushIds(
   db: Queryable,
   body: PushBody,
   opts: { notify?: boolean } = {},
 ): Promise<{ ticket: string; accepted: number }> {
+  const payload = sharedPayload(body.payload, body.ids.length);
   const ticket = randomUUID();
   const accepted = await enqueue(db, {
     entity: body.entity,
     op: body.op,
     source: body.source ? `api:${body.source}` : 'api',
     ids: body.ids,
-    payloads: body.payload === undefined ? null : body.ids.map(() => body.payload),
+    sharedPayload: payload,
     ticket,
     notify: opts.notify,
   });

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction, rows } from '../db/pool';
 import { PushEntitySchema } from './push';
+import { protectedTableReason } from '../db/protected-tables';
 import { checkIdentifier, quoteIdent } from './identifiers';
 import {
   createTriggersSql,
@@ -76,8 +77,8 @@ export async function resolveSpec(
     if (!rel) throw new CaptureInputError(`table ${schema}.${table} does not exist`);
     if (rel.relkind !== 'r' && rel.relkind !== 'p')
       throw new CaptureInputError(`${schema}.${table} is not a table (relkind ${rel.relkind})`);
-    if (schema.startsWith('pg_') || schema === 'information_schema')
-      throw new CaptureInputError(`${schema}.${table} is a system table`);
+    const refused = protectedTableReason(schema, table);
+    if (refused) throw new CaptureInputError(`${refused}; Sluice never captures it`);
     const attrs = await rows<{ name: string; type: string }>(
       db,
       `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute

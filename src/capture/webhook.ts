@@ -4,11 +4,9 @@ import { z } from 'zod';
 import { OpSchema } from '../config/route-schema';
 import { rows } from '../db/pool';
 import { countIngested } from '../metrics/ingest-counter';
-import { enqueue, enqueueParams } from '../db/queue/enqueue';
-
-/** sluice_enqueue over parameters $5..$11 (enqueueParams), after the delivery's $1..$4. */
-const ENQUEUE_CALL = 'sluice_enqueue($5, $6, $7, $8::text[], $9::jsonb[], $10::uuid, $11)';
+import { enqueue, enqueueCall, enqueueParams } from '../db/queue/enqueue';
 import { MAX_IDS, PushEntitySchema, RecordIdSchema } from './push';
+import { sharedPayload } from './work-limit';
 
 /** The body a signed webhook carries: one id or a list, an optional payload shared by all, a delivery id. */
 export const WebhookBodySchema = z
@@ -42,13 +40,14 @@ export interface WebhookResult {
  */
 export async function acceptWebhook(pool: Pool, source: string, body: WebhookBody): Promise<WebhookResult> {
   const ids = body.ids ?? [body.id!];
+  const payload = sharedPayload(body.payload, ids.length);
   const ticket = randomUUID();
   const input = {
     entity: body.entity,
     op: body.op,
     source: `webhook:${source}`,
     ids,
-    payloads: body.payload === undefined ? null : ids.map(() => body.payload),
+    sharedPayload: payload,
     ticket,
     // The service notifies after commit (coalesced): a NOTIFY here would serialise commits.
     notify: false,
@@ -61,7 +60,7 @@ export async function acceptWebhook(pool: Pool, source: string, body: WebhookBod
        INSERT INTO sluice_webhook_delivery (source, delivery_id, ticket, accepted) VALUES ($1, $2, $3, $4)
        ON CONFLICT (source, delivery_id) DO NOTHING RETURNING 1
      )
-     SELECT (SELECT ${ENQUEUE_CALL} FROM claimed) AS n`,
+     SELECT (SELECT ${enqueueCall(5)} FROM claimed) AS n`,
     [source, body.deliveryId, ticket, new Set(ids).size, ...enqueueParams(input)],
   );
   if (first.n !== null) {

@@ -112,12 +112,16 @@ export function registerBackfill(program: Command): void {
             stopAfterMs: opts.stopAfter,
             restart: opts.restart,
             holder: `cli:${process.pid}`,
+            caller: 'cli',
             onProgress,
             log: { warn, info: () => undefined },
           });
         } catch (err) {
           if (barStarted) bar.stop();
-          if (err instanceof SluiceError && (err.code === 'bad_input' || err.code === 'already_running'))
+          if (
+            err instanceof SluiceError &&
+            ['bad_input', 'already_running', 'table_not_allowed'].includes(err.code)
+          )
             fail(err.message);
           throw err;
         }

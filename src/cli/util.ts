@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { loadConfig } from '../config/load';
 import { createDataSource } from '../db/data-source';
 import { createLogger } from '../lib/logger';
+import { setBackfillTables } from '../planner/backfill/access';
 import { resolveDatabase } from '../service/infra';
 
 /** Exits with a message: status 2 for anything the user got wrong, 1 for trouble on our side. */
@@ -13,6 +14,8 @@ export function fail(message: string, code = 2): never {
 /** Connects to DATABASE_URL (or the embedded server `sluice start` runs) for one command. */
 export async function withDb<T>(fn: (ds: DataSource) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  // Backfills and process registrations from the CLI obey the same backfill.tables as the service.
+  setBackfillTables(config.backfillTables ?? []);
   const db = await resolveDatabase(config.env, createLogger('warn'), false);
   const ds = createDataSource({ url: db.url, poolSize: 2, applicationName: 'sluice-cli' });
   try {

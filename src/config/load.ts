@@ -13,6 +13,8 @@ export interface SluiceConfig {
   configPath: string | null;
   /** Where operational alerts go (a slack route); absent: alerts are only logged. */
   alerts?: AlertsConfig;
+  /** The config file's `backfill.tables` (see planner/backfill/access.ts); absent: empty. */
+  backfillTables?: string[];
 }
 
 export class ConfigError extends Error {
@@ -63,5 +65,12 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
   const webhookSecrets: Record<string, string> = {};
   for (const [source, { secret }] of Object.entries(file.webhooks)) webhookSecrets[source] = secret;
   Object.assign(webhookSecrets, parseWebhookSecrets(env.SLUICE_WEBHOOK_SECRETS));
-  return { env, routes: file.routes, webhookSecrets, configPath, alerts: file.alerts };
+  return {
+    env,
+    routes: file.routes,
+    webhookSecrets,
+    configPath,
+    alerts: file.alerts,
+    backfillTables: file.backfill.tables,
+  };
 }

@@ -87,11 +87,25 @@ export const AlertsSchema = z
   .strict();
 export type AlertsConfig = z.infer<typeof AlertsSchema>;
 
+/** What backfills may read: globs over `schema.table`; empty: the CLI any user table, processes none. */
+export const BackfillConfigSchema = z
+  .object({
+    tables: z
+      .array(
+        z
+          .string()
+          .regex(/^[^.\s]+\.[^.\s]+$/, 'must be a glob over schema.table, e.g. "public.*" or "crm.accounts"'),
+      )
+      .default([]),
+  })
+  .strict();
+
 export const ConfigFileSchema = z
   .object({
     routes: z.array(RouteSchema).default([]),
     webhooks: z.record(NameSchema, WebhookSourceSchema).default({}),
     alerts: AlertsSchema.optional(),
+    backfill: BackfillConfigSchema.default({ tables: [] }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { NameSchema, OpSchema } from '../config/route-schema';
 import { PushEntitySchema, RecordIdSchema, MAX_IDS } from '../capture/push';
+import { sharedPayload, workLimitProblem } from '../capture/work-limit';
 import { enqueue } from '../db/queue/enqueue';
 import { rows } from '../db/pool';
 import { registerHandler } from './handlers';
+import { checkBackfillTable } from './backfill/access';
 import { runBackfill } from './backfill/run-backfill';
+import { splitTable } from './backfill/target';
+import { SluiceError } from '../lib/errors';
 
 const IdentSchema = z
   .string()
@@ -39,6 +43,16 @@ export const BackfillParamsSchema = z
   })
   .strict();
 
+/** Registration refuses what the run would (403 table_not_allowed); the run checks again, the config may change. */
+const BackfillProcessParams = BackfillParamsSchema.superRefine((p, ctx) => {
+  try {
+    checkBackfillTable(...splitTable(p.table), 'planner');
+  } catch (err) {
+    if (!(err instanceof SluiceError)) throw err;
+    ctx.addIssue({ code: 'custom', path: ['table'], message: err.message, params: { code: err.code } });
+  }
+});
+
 export const SyncParamsSchema = z
   .object({
     entity: PushEntitySchema,
@@ -50,16 +64,25 @@ export const SyncParamsSchema = z
   })
   .strict();
 
+/** Registration refuses ids x payload over the limit (413 work_too_large), not every run of it. */
+const SyncProcessParams = SyncParamsSchema.superRefine((p, ctx) => {
+  const bytes = p.payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(p.payload));
+  const problem = workLimitProblem(p.ids.length, bytes);
+  if (problem)
+    ctx.addIssue({ code: 'custom', path: ['payload'], message: problem, params: { code: 'work_too_large' } });
+});
+
 /** The handlers every Sluice process has: `backfill` (paged enrichment) and `sync` (a connector sync). */
 export function registerBuiltinHandlers(): void {
   registerHandler('backfill', {
     description: 'pages a table by keyset into one route (params: table, route, key?, page?, threads?, ...)',
-    params: BackfillParamsSchema,
+    params: BackfillProcessParams,
     run: async (ctx) => {
       const p = BackfillParamsSchema.parse(ctx.params);
       const result = await runBackfill(ctx.pool, {
         ...p,
         holder: `run:${ctx.runId}`,
+        caller: 'planner',
         runId: ctx.runId,
         signal: ctx.signal,
         log: ctx.log,
@@ -82,17 +105,17 @@ export function registerBuiltinHandlers(): void {
   registerHandler('sync', {
     description:
       "enqueues a sync of an entity's records (params: entity, ids, op?, payload?, route?) to its routes",
-    params: SyncParamsSchema,
+    params: SyncProcessParams,
     run: async (ctx) => {
       const p = SyncParamsSchema.parse(ctx.params);
       const source = `sync:${ctx.process}`;
-      const payloads = p.payload === undefined ? null : p.ids.map(() => JSON.stringify(p.payload));
+      const payload = sharedPayload(p.payload, p.ids.length);
       let accepted: number;
       if (p.route) {
         const [r] = await rows<{ n: number }>(
           ctx.pool,
-          'SELECT sluice_enqueue_route($1, $2, $3, $4, $5::text[], $6::jsonb[], $7::uuid) AS n',
-          [p.route, p.entity, p.op, source, p.ids, payloads, ctx.runId],
+          'SELECT sluice_enqueue_route($1, $2, $3, $4, $5::text[], NULL, $6::uuid, $7::jsonb) AS n',
+          [p.route, p.entity, p.op, source, p.ids, ctx.runId, payload],
         );
         accepted = r.n;
       } else {
@@ -101,7 +124,7 @@ export function registerBuiltinHandlers(): void {
           op: p.op,
           source,
           ids: p.ids,
-          payloads: p.payload === undefined ? null : p.ids.map(() => p.payload),
+          sharedPayload: payload,
           ticket: ctx.runId,
         });
       }

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { inTransaction } from '../db/pool';
+import { inTransaction, rows } from '../db/pool';
 import { Waker } from '../drain/waker';
 import { coerceError } from '../lib/errors';
 import { WakeSignal } from '../lib/wake-signal';
@@ -157,6 +157,7 @@ export class Planner {
         this.log.warn({ err: e.message }, 'planning pass failed; retrying on the next tick');
       }
       if (this.stopping) break;
+      await this.stopOrphans();
       await this.signal.sleep(this.o.intervalMs ?? 5000);
     }
   }
@@ -180,7 +181,9 @@ export class Planner {
           log: this.log,
         });
       } catch (err) {
-        error = coerceError(err).message || 'failed';
+        error = abort.signal.aborted
+          ? `stopped: ${coerceError(abort.signal.reason).message}`
+          : coerceError(err).message || 'failed';
       }
       // The end must reach the database, or the slot stays taken until the run is declared lost.
       for (let attempt = 0; ; attempt++) {
@@ -204,7 +207,28 @@ export class Planner {
     })();
   }
 
+  /**
+   * Aborts this instance's runs whose process was removed or disabled since they started; called after
+   * every pass (a registry change wakes one on every instance) and heartbeat.
+   */
+  private async stopOrphans(): Promise<void> {
+    if (!this.local.size) return;
+    try {
+      const orphans = await rows<{ id: string; why: string }>(
+        this.pool,
+        `SELECT r.id, CASE WHEN p.name IS NULL THEN 'process removed' ELSE 'process disabled' END AS why
+           FROM sluice_run r LEFT JOIN sluice_process p ON p.name = r.process
+          WHERE r.id = ANY ($1::uuid[]) AND (p.name IS NULL OR NOT p.enabled)`,
+        [[...this.local.keys()]],
+      );
+      for (const o of orphans) this.local.get(o.id)?.abort.abort(new Error(o.why));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'checking for removed processes failed');
+    }
+  }
+
   private async beat(): Promise<void> {
+    await this.stopOrphans();
     const runs = [...this.local.values()].map((r) => ({ id: r.runId, progress: r.progress }));
     await heartbeatRuns(this.pool, runs).catch((err) =>
       this.log.warn({ err: (err as Error).message }, 'run heartbeat failed'),

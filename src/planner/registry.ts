@@ -37,6 +37,8 @@ export const REGISTRY_ERRORS: Record<string, number> = {
   unknown_dependency: 400,
   unknown_handler: 400,
   invalid_params: 400,
+  work_too_large: 413,
+  table_not_allowed: 403,
   invalid_schedule: 400,
   has_dependents: 409,
   already_running: 409,
@@ -203,11 +205,15 @@ export class ProcessRegistry {
     const handler = getHandler(b.handler);
     if (!handler) throw err('unknown_handler', `no handler named "${b.handler}" is registered`);
     const params = handler.params.safeParse(b.params);
-    if (!params.success)
+    if (!params.success) {
+      // A handler's schema may name a more precise code for an issue (work_too_large, table_not_allowed).
+      const coded = params.error.issues.map((i) => (i as { params?: { code?: unknown } }).params?.code);
+      const code = coded.find((c): c is string => typeof c === 'string' && c in REGISTRY_ERRORS);
       throw err(
-        'invalid_params',
+        code ?? 'invalid_params',
         `params for handler "${b.handler}": ${params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`,
       );
+    }
     const scheduleText = b.schedule ?? null;
     if (b.kind === 'recurrent' && !scheduleText)
       throw err(

@@ -21,6 +21,7 @@ import { Waker } from '../drain/waker';
 import { createLogger, type Logger } from '../lib/logger';
 import { createServiceMetrics } from '../metrics/registry';
 import { deadLetterLog, observers } from '../drain/observer';
+import { setBackfillTables } from '../planner/backfill/access';
 import { loadHandlerModules } from '../planner/load-handlers';
 import { Planner } from '../planner/planner';
 import { ProcessRegistry } from '../planner/registry';
@@ -179,6 +180,7 @@ export async function startService(
   relay?.start();
   pruner.start();
   loadHandlerModules(env.SLUICE_HANDLERS);
+  setBackfillTables(config.backfillTables ?? []);
   const planner = new Planner(
     pool,
     {

@@ -17,6 +17,8 @@ export interface TestServiceOptions {
   webhooks?: Record<string, { secret: string }>;
   /** The config file's `alerts` section. */
   alerts?: unknown;
+  /** The config file's `backfill` section ({ tables: globs }). */
+  backfill?: { tables: string[] };
   env?: Record<string, string>;
   /** false: run with the Kafka leg off. */
   kafka?: boolean;
@@ -46,6 +48,7 @@ export async function startTestService(
     routes: o.routes ?? [],
     webhooks: o.webhooks ?? {},
     alerts: o.alerts,
+    backfill: o.backfill,
   });
   const webhookSecrets = Object.fromEntries(Object.entries(file.webhooks).map(([k, v]) => [k, v.secret]));
   const config: SluiceConfig = {
@@ -54,6 +57,7 @@ export async function startTestService(
     webhookSecrets,
     configPath: null,
     alerts: file.alerts,
+    backfillTables: file.backfill.tables,
   };
   const svc = await startService(config, createLogger(env.LOG_LEVEL, 'sluice', o.logDestination));
   return Object.assign(svc, { topic, key: TEST_KEY });

@@ -61,6 +61,7 @@ describe('backfill: keyset pages into one route, checkpointed', () => {
   it('sends every row once to the named route only, with the row as payload, and finishes its checkpoint', async () => {
     const progress: number[] = [];
     const r = await runBackfill(db.pool, {
+      caller: 'cli',
       table: 'items',
       route: 'enrich',
       page: 100,
@@ -97,33 +98,35 @@ describe('backfill: keyset pages into one route, checkpointed', () => {
     expect(progress.every((v, i) => i === 0 || v >= progress[i - 1])).toBe(true);
 
     // A fresh run after a finished one starts from the beginning.
-    const again = await runBackfill(db.pool, { table: 'items', route: 'enrich', page: 1000 });
+    const again = await runBackfill(db.pool, { caller: 'cli', table: 'items', route: 'enrich', page: 1000 });
     expect(again).toMatchObject({ status: 'done', resumed: false, rowsThisRun: 2345 });
   });
 
   it('refuses bad tables, keys and routes with a clear error', async () => {
-    await expect(runBackfill(db.pool, { table: 'items; drop table items', route: 'enrich' })).rejects.toThrow(
-      /plain identifier/,
-    );
-    await expect(runBackfill(db.pool, { table: 'Odd Table', route: 'enrich' })).rejects.toThrow(
-      /plain identifier/,
-    );
-    await expect(runBackfill(db.pool, { table: 'missing', route: 'enrich' })).rejects.toThrow(
+    await expect(
+      runBackfill(db.pool, { caller: 'cli', table: 'items; drop table items', route: 'enrich' }),
+    ).rejects.toThrow(/plain identifier/);
+    await expect(
+      runBackfill(db.pool, { caller: 'cli', table: 'Odd Table', route: 'enrich' }),
+    ).rejects.toThrow(/plain identifier/);
+    await expect(runBackfill(db.pool, { caller: 'cli', table: 'missing', route: 'enrich' })).rejects.toThrow(
       'table public.missing does not exist',
     );
-    await expect(runBackfill(db.pool, { table: 'nokey', route: 'enrich' })).rejects.toThrow(
+    await expect(runBackfill(db.pool, { caller: 'cli', table: 'nokey', route: 'enrich' })).rejects.toThrow(
       /no single-column primary key/,
     );
-    await expect(runBackfill(db.pool, { table: 'items', key: 'name', route: 'enrich' })).rejects.toThrow(
-      /not a single-column primary key or unique/,
-    );
-    await expect(runBackfill(db.pool, { table: 'items', key: 'nope', route: 'enrich' })).rejects.toThrow(
-      /does not exist/,
-    );
-    await expect(runBackfill(db.pool, { table: 'items', route: 'ghost' })).rejects.toThrow(
+    await expect(
+      runBackfill(db.pool, { caller: 'cli', table: 'items', key: 'name', route: 'enrich' }),
+    ).rejects.toThrow(/not a single-column primary key or unique/);
+    await expect(
+      runBackfill(db.pool, { caller: 'cli', table: 'items', key: 'nope', route: 'enrich' }),
+    ).rejects.toThrow(/does not exist/);
+    await expect(runBackfill(db.pool, { caller: 'cli', table: 'items', route: 'ghost' })).rejects.toThrow(
       'route "ghost" does not exist',
     );
-    await expect(runBackfill(db.pool, { table: 'items', route: 'enrich', page: 0 })).rejects.toThrow(/page/);
+    await expect(
+      runBackfill(db.pool, { caller: 'cli', table: 'items', route: 'enrich', page: 0 }),
+    ).rejects.toThrow(/page/);
     const bad = cli(db.url, ['backfill', 'missing', '--route', 'enrich']);
     const badOpt = cli(db.url, ['backfill', 'items', '--route', 'enrich', '--threads', '0']);
     expect(await bad.exited).toBe(2);
@@ -135,6 +138,7 @@ describe('backfill: keyset pages into one route, checkpointed', () => {
   it('reports slow pages and stops pages past stopAfter; the backfill fails and resumes before them', async () => {
     const warnings: string[] = [];
     const r = await runBackfill(db.pool, {
+      caller: 'cli',
       table: 'slow_items',
       route: 'slowr',
       page: 20, // 20 rows x 20 ms: about 400 ms a page
@@ -201,6 +205,7 @@ describe('backfill: keyset pages into one route, checkpointed', () => {
     );
 
     const r = await runBackfill(db.pool, {
+      caller: 'cli',
       table: 'slow_items',
       route: 'slowr',
       page: 50,

@@ -26,6 +26,7 @@ describe('/v1/processes, /v1/runs, /v1/planner/log and the planner in the servic
         },
       ],
       env: { SLUICE_PLANNER_TICK_MS: '200', SLUICE_MAX_ACTIVE: '3' },
+      backfill: { tables: ['public.accounts'] },
     });
   });
   afterAll(async () => {

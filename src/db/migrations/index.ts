@@ -3,6 +3,7 @@ import { Capture1000000000002 } from './0002-capture';
 import { DrainRetention1000000000003 } from './0003-drain-retention';
 import { Planner1000000000004 } from './0004-planner';
 import { CaptureJournal1000000000005 } from './0005-capture-journal';
+import { SharedPayload1000000000006 } from './0006-shared-payload';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   DrainRetention1000000000003,
   Planner1000000000004,
   CaptureJournal1000000000005,
+  SharedPayload1000000000006,
 ];

@@ -7,8 +7,13 @@ export interface EnqueueInput {
   op: Op;
   source: string;
   ids: string[];
-  /** One payload per id (same index), or one shared payload, or none. */
+  /** One payload per id (same index), for payloads that differ; each is serialised on its own. */
   payloads?: unknown[] | null;
+  /**
+   * One payload shared by every id, as JSON text serialised once (capture/work-limit.ts `sharedPayload`,
+   * which also bounds ids x its size). Sent as one jsonb parameter that each row references.
+   */
+  sharedPayload?: string | null;
   ticket?: string | null;
   /**
    * NOTIFY inside the transaction (default true). Postgres serialises the commits of notifying
@@ -17,22 +22,24 @@ export interface EnqueueInput {
   notify?: boolean;
 }
 
+/** sluice_enqueue over the eight parameters of enqueueParams, numbered from $`first`. */
+export function enqueueCall(first = 1): string {
+  const p = (i: number) => `$${first + i}`;
+  return `sluice_enqueue(${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}::text[], ${p(4)}::jsonb[], ${p(5)}::uuid, ${p(6)}, p_payload => ${p(7)}::jsonb)`;
+}
+
 /**
  * The one enqueue path (API pushes, webhooks; triggers call the same SQL function): logs each change
  * for the Kafka relay and fans it out to the matching routes' queues, coalescing waiting rows.
  * Returns the number of distinct changes accepted.
  */
 export async function enqueue(db: Queryable, input: EnqueueInput): Promise<number> {
-  const [row] = await rows<{ n: number }>(
-    db,
-    'SELECT sluice_enqueue($1, $2, $3, $4::text[], $5::jsonb[], $6::uuid, $7) AS n',
-    enqueueParams(input),
-  );
+  const [row] = await rows<{ n: number }>(db, `SELECT ${enqueueCall()} AS n`, enqueueParams(input));
   countIngested(input.source, row.n);
   return row.n;
 }
 
-/** The seven parameters of sluice_enqueue, for statements that embed the call. */
+/** The eight parameters of enqueueCall, for statements that embed the call. */
 export function enqueueParams(input: EnqueueInput): unknown[] {
   const payloads = input.payloads
     ? input.payloads.map((p) => (p === undefined ? null : JSON.stringify(p)))
@@ -45,5 +52,6 @@ export function enqueueParams(input: EnqueueInput): unknown[] {
     payloads,
     input.ticket ?? null,
     input.notify ?? true,
+    input.sharedPayload ?? null,
   ];
 }

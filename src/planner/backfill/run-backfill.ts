@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { rows } from '../../db/pool';
 import { coerceError, SluiceError } from '../../lib/errors';
 import { closeCheckpoint, openCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
+import type { BackfillCaller } from './access';
 import { badInput, resolveTarget } from './target';
 
 export interface BackfillOptions {
@@ -22,6 +23,8 @@ export interface BackfillOptions {
   stopAfterMs?: number;
   /** Start from the beginning even if an unfinished backfill could be resumed. */
   restart?: boolean;
+  /** Who asks, for the table access check (default planner: the stricter one). */
+  caller?: BackfillCaller;
   holder?: string;
   runId?: string | null;
   signal?: AbortSignal;
@@ -76,7 +79,7 @@ export async function runBackfill(pool: Pool, o: BackfillOptions): Promise<Backf
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw badInput('threads must be 1..64');
   if (!(warnAfterMs > 0) || !(stopAfterMs > 0)) throw badInput('warnAfter and stopAfter must be positive');
 
-  const target = await resolveTarget(pool, o.table, o.key);
+  const target = await resolveTarget(pool, o.table, o.key, o.caller ?? 'planner');
   const [route] = await rows<{ enabled: boolean }>(pool, 'SELECT enabled FROM sluice_route WHERE name = $1', [
     o.route,
   ]);
@@ -187,6 +190,7 @@ async function pageThrough(
     let client: PoolClient | null = null;
     try {
       client = await pool.connect();
+      busy.add(client);
       await client.query('BEGIN');
       // The database stops a page past stopAfter: the timeout covers the one statement that does the work.
       await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(c.stopAfterMs)]);
@@ -201,7 +205,9 @@ async function pageThrough(
       s.rowsDone += p.n;
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
-      if ((err as { code?: string }).code === '57014') {
+      // Cancelled by the abort (process removed or disabled, service stopping): resumes from the checkpoint.
+      if (o.signal?.aborted) p.state = 'failed';
+      else if ((err as { code?: string }).code === '57014') {
         p.state = 'stopped';
         s.pagesStopped++;
         o.log?.warn(
@@ -214,13 +220,24 @@ async function pageThrough(
       }
     } finally {
       clearTimeout(slow);
-      client?.release();
+      if (client) busy.delete(client);
+      // A connection that may have been sent a cancel is never reused: the cancel must not reach another query.
+      client?.release(o.signal?.aborted === true);
       running--;
     }
     while (lowest < pages.length && pages[lowest].state === 'done') s.cursor = pages[lowest++].last;
     save();
   };
 
+  // An abort cancels the page statements in flight, so a removed process stops within moments.
+  const busy = new Set<PoolClient>();
+  const cancelPages = () => {
+    for (const c of busy) {
+      const pid = (c as PoolClient & { processID?: number }).processID;
+      if (pid) void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    }
+  };
+  o.signal?.addEventListener('abort', cancelPages, { once: true });
   const inFlight = new Set<Promise<void>>();
   let after = start;
   try {
@@ -245,6 +262,7 @@ async function pageThrough(
     fatal ??= coerceError(err);
   }
   await Promise.all(inFlight);
+  o.signal?.removeEventListener('abort', cancelPages);
   clearInterval(heartbeat);
   save();
   await saving;

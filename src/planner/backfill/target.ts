@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/pool';
 import { rows } from '../../db/pool';
 import { SluiceError } from '../../lib/errors';
+import { checkBackfillTable, type BackfillCaller } from './access';
 
 /** Plain SQL identifiers only (no quoting games): the table may be schema-qualified. */
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -24,17 +25,29 @@ export interface BackfillTarget {
 
 export const badInput = (message: string) => new SluiceError('bad_input', message);
 
-/**
- * Validates a table and its keyset column the way the capture helper does: a strict identifier regex,
- * an existence check in the catalog, and every statement quoted by Postgres itself with format('%I').
- * The key must be a single-column primary key or unique index, or keyset paging could skip rows.
- */
-export async function resolveTarget(db: Queryable, table: string, key?: string): Promise<BackfillTarget> {
+/** `schema.table` or `table` (public) -> [schema, table]; throws bad_input unless both are plain identifiers. */
+export function splitTable(table: string): [string, string] {
   const parts = table.split('.');
   if (parts.length > 2 || !parts.every((p) => IDENT.test(p)))
     throw badInput(`table "${table}" must be a plain identifier, optionally schema-qualified (schema.table)`);
+  return parts.length === 2 ? [parts[0], parts[1]] : ['public', parts[0]];
+}
+
+/**
+ * Validates a table and its keyset column the way the capture helper does: a strict identifier regex,
+ * the access check (system and Sluice's own tables never, others per backfill.tables and the caller),
+ * an existence check in the catalog, and every statement quoted by Postgres itself with format('%I').
+ * The key must be a single-column primary key or unique index, or keyset paging could skip rows.
+ */
+export async function resolveTarget(
+  db: Queryable,
+  table: string,
+  key: string | undefined,
+  caller: BackfillCaller,
+): Promise<BackfillTarget> {
+  const [schema, name] = splitTable(table);
   if (key !== undefined && !IDENT.test(key)) throw badInput(`key column "${key}" must be a plain identifier`);
-  const [schema, name] = parts.length === 2 ? parts : ['public', parts[0]];
+  checkBackfillTable(schema, name, caller);
 
   const [rel] = await rows<{ oid: number }>(
     db,
