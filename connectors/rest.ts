@@ -1,15 +1,19 @@
 import { z } from 'zod';
 import { OPS } from '../src/config/route-schema';
 import { authHeaders, AuthSchema } from './auth';
-import { envelope, mapFields, PathSchema, render, TemplateSchema } from './template';
+import { envelope, mapFields, PathSchema } from './template';
+import { renderUrl, UrlTemplateSchema } from './url-template';
 import type { Connector } from './types';
 
 const Method = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 const Options = z
   .object({
-    /** URL template: {entity}, {recordId}, {op}, {eventId}, {source}, {payload.<field>} (URL-encoded). */
-    url: TemplateSchema.pipe(z.string().regex(/^https?:\/\//, 'must start with http:// or https://')),
+    /**
+     * URL template: {entity}, {recordId}, {op}, {eventId}, {source}, {payload.<field>} in the path or query
+     * (each value URL-encoded as one segment; the URL must keep the template's origin and path prefix).
+     */
+    url: UrlTemplateSchema,
     method: Method.default('POST'),
     /** Per-op method, e.g. { "delete": "DELETE" }; other ops use `method`. */
     methodByOp: z.partialRecord(z.enum(OPS), Method).default({}),
@@ -30,7 +34,7 @@ export const rest: Connector<Options> = {
   optionsSchema: Options,
   buildRequest([e], o) {
     const method = o.methodByOp[e.op] ?? o.method;
-    const url = render(o.url, e, true);
+    const url = renderUrl(o.url, e);
     const headers: Record<string, string> = { ...o.headers, ...authHeaders(o.auth) };
     if (method === 'GET' || method === 'DELETE' || o.body === 'none') return { method, url, headers };
     const data =
