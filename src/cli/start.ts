@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
+import { maskUrl } from '../lib/mask-url';
 import { startService, type RunningService } from '../service/start';
 
 function printBanner(svc: RunningService, key: string, database: string): void {
@@ -26,7 +27,7 @@ export function registerStart(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const svc = await startService(loadConfig());
       const key = svc.apiKeys[0];
-      const database = svc.databaseUrl.replace(/:[^:@/]+@/, ':***@');
+      const database = maskUrl(svc.databaseUrl);
       if (opts.json) {
         const summary = {
           url: svc.url,

@@ -83,19 +83,29 @@ export const EnvSchema = z.object({
 });
 export type Env = z.infer<typeof EnvSchema>;
 
-/** `source:secret,...` -> map; a malformed pair is a configuration error. */
+/**
+ * `source:secret,...` -> map; a malformed pair is a configuration error. The error names the pair by its
+ * position and never repeats any of its text: a pair without its colon is all secret.
+ */
 export function parseWebhookSecrets(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of pairs) {
+  pairs.forEach((pair, i) => {
     const idx = pair.indexOf(':');
     const source = idx > 0 ? pair.slice(0, idx) : '';
     const secret = idx > 0 ? pair.slice(idx + 1) : '';
-    if (!NameSchema.safeParse(source).success || secret.length < 16) {
+    const problem =
+      idx <= 0
+        ? 'has no "source:" before its secret'
+        : !NameSchema.safeParse(source).success
+          ? 'has a source name that is not 1-64 letters, digits, "_", "." or "-"'
+          : secret.length < 16
+            ? 'has a secret shorter than 16 chars'
+            : null;
+    if (problem)
       throw new Error(
-        `SLUICE_WEBHOOK_SECRETS: "${source || pair.slice(0, 20)}" must be source:secret with a secret of 16+ chars`,
+        `SLUICE_WEBHOOK_SECRETS: pair ${i + 1} of ${pairs.length} ${problem} (expected source:secret,...; its text is not shown)`,
       );
-    }
     out[source] = secret;
-  }
+  });
   return out;
 }

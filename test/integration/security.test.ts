@@ -1,5 +1,9 @@
+import Fastify from 'fastify';
+import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvSchema } from '../../src/config/env';
+import { healthRoutes } from '../../src/api/routes/health';
+import { EnvSchema, parseWebhookSecrets } from '../../src/config/env';
+import { sign } from '../../src/lib/signature';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 import { api, startTestService, TEST_KEY } from '../helpers/service';
 import { startSink, type Sink } from '../helpers/sink';
@@ -155,6 +159,103 @@ describe('security: keys, public endpoints, rate limit, secrets', () => {
     );
     expect(payload.status).toBe(400);
     expect(await count(db.pool, 'SELECT count(*) AS n FROM event_log')).toBe(before);
+  });
+
+  it('answers JSON nested 4,000 levels deep with 400 json_too_deep on every JSON route, logging no error', async () => {
+    const deep = (n: number): unknown => (n === 0 ? 'leaf' : { a: deep(n - 1) });
+    const payload = deep(4000);
+    const linesBefore = logs.length;
+    const push = await api(svc, 'POST', '/v1/events', {
+      entity: 'account',
+      op: 'update',
+      ids: ['d'],
+      payload,
+    });
+    expect(push.status).toBe(400);
+    expect(push.body.error.code).toBe('json_too_deep');
+    const proc = await api(svc, 'POST', '/v1/processes', {
+      name: 'deep',
+      handler: 'sync',
+      kind: 'single',
+      params: { entity: 'account', ids: ['d'], payload },
+    });
+    expect(proc.status).toBe(400);
+    expect(proc.body.error.code).toBe('json_too_deep');
+    const raw = JSON.stringify({ entity: 'account', op: 'update', id: 'd', payload });
+    const hook = await api(svc, 'POST', '/v1/webhooks/shop', raw, {
+      'content-type': 'application/json',
+      'x-sluice-signature': sign(SECRETS.webhook, raw),
+    });
+    expect(hook.status).toBe(400);
+    expect(hook.body.error.code).toBe('json_too_deep');
+    // 64 levels still pass.
+    const ok = await api(svc, 'POST', '/v1/events', {
+      entity: 'invoice',
+      op: 'update',
+      ids: ['d'],
+      payload: deep(62),
+    });
+    expect(ok.status).toBe(202);
+    const logged = logs
+      .slice(linesBefore)
+      .map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
+    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+    expect(logged.filter((l) => JSON.stringify(l).includes('stack'))).toEqual([]);
+  });
+
+  it("answers a value Postgres refuses with 400 invalid_input naming the field and class, without Postgres' text", async () => {
+    const res = await api(svc, 'POST', '/v1/events', {
+      entity: 'invoice',
+      op: 'update',
+      ids: ['s'],
+      payload: { note: 'lone \uD800 surrogate' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_input');
+    expect(res.body.error.message).toBe(
+      'a value was refused by the database: the payload: a value is not valid for its type (SQLSTATE 22P02)',
+    );
+    expect(JSON.stringify(res.body)).not.toMatch(/surrogate|invalid input syntax|Unicode|JSON data/i);
+  });
+});
+
+describe('public answers and configuration errors carry no internal or secret text', () => {
+  it('/readyz says only not_ready when the database does not answer', async () => {
+    const app = Fastify();
+    const pool = new Pool({
+      connectionString: 'postgres://sluice:pw-0123456789@127.0.0.1:1/x',
+      connectionTimeoutMillis: 500,
+    });
+    healthRoutes(app, { pool });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({
+        error: { code: 'not_ready', message: 'not ready: the database does not answer' },
+      });
+    } finally {
+      await app.close();
+      await pool.end();
+    }
+  });
+
+  it('a bad SLUICE_WEBHOOK_SECRETS names the pair by position and shows none of its text', () => {
+    const secret = 'whsec-abcdefghijklmnopqrstuvwxyz';
+    for (const pairs of [
+      [secret],
+      [`shop:${secret}`, `bad source!:${secret}`],
+      [`shop:short`],
+      [`${secret}:x`],
+    ]) {
+      let message = '';
+      try {
+        parseWebhookSecrets(pairs);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, pairs.join()).toMatch(/^SLUICE_WEBHOOK_SECRETS: pair \d of \d /);
+      for (let i = 0; i + 6 <= secret.length; i++) expect(message).not.toContain(secret.slice(i, i + 6));
+    }
   });
 });
 

@@ -11,12 +11,14 @@ export function healthRoutes(app: FastifyInstance, deps: { pool: Pool }) {
   app.get(
     '/readyz',
     schemas({ summary: 'Readiness: the database answers', tags: ['operate'], publicAs: 'readyz' }),
-    async (_req, reply) => {
+    async (req, reply) => {
       try {
         await deps.pool.query('SELECT 1');
         return { ok: true };
       } catch (err) {
-        return sendError(reply, 503, 'unavailable', `database unavailable: ${(err as Error).message}`);
+        // Public endpoint: the reason goes to the log, never to the caller.
+        req.log.warn({ err: (err as Error).message }, 'not ready: the database does not answer');
+        return sendError(reply, 503, 'not_ready', 'not ready: the database does not answer');
       }
     },
   );
