@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from 'pg';
+import { pushIds } from '../../src/capture/push';
+import { acceptWebhook } from '../../src/capture/webhook';
 import { MAX_REQUEST_WORK_BYTES } from '../../src/capture/work-limit';
+import type { Queryable } from '../../src/db/pool';
 import { sign } from '../../src/lib/signature';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 import { TEST_KEY } from '../helpers/service';
@@ -124,5 +128,49 @@ describe('bounded work per request (a child process with a 256 MB heap)', () => 
     expect(res.status).toBe(413);
     expect(body.error.code).toBe('work_too_large');
     expect(await count(db.pool, 'SELECT count(*) AS n FROM sluice_process')).toBe(0);
+  });
+});
+
+describe('a shared payload crosses to Postgres once', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  /** Bytes of every string parameter sent, arrays included. */
+  const bytesOf = (params: unknown[]): number =>
+    params.flat().reduce<number>((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) : 0), 0);
+
+  it('push and webhook send one copy of a 50 KB payload for 1,000 ids, and every row carries it', async () => {
+    const sent: unknown[][] = [];
+    const spy: Queryable = {
+      query: ((text: string, params: unknown[]) => {
+        sent.push(params ?? []);
+        return db.pool.query(text, params);
+      }) as Queryable['query'],
+    };
+    const payload = payloadOf(50_000);
+    const size = JSON.stringify(payload).length;
+    await pushIds(spy, { entity: 'account', op: 'update', ids: ids(1000, 'p'), payload });
+    await acceptWebhook(spy as Pool, 'shop', {
+      entity: 'account',
+      op: 'update',
+      ids: ids(1000, 'w'),
+      payload,
+      deliveryId: 'd-1',
+    });
+    expect(sent).toHaveLength(2);
+    for (const params of sent) {
+      expect(bytesOf(params)).toBeGreaterThan(size);
+      expect(bytesOf(params)).toBeLessThan(size + 20_000); // the payload once, plus the ids
+    }
+    expect(
+      await count(db.pool, 'SELECT count(*) AS n FROM event_log WHERE payload = $1::jsonb', [
+        JSON.stringify(payload),
+      ]),
+    ).toBe(2000);
   });
 });
