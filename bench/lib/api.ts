@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 export interface BenchApi {
   url: string;
+  /** The API process, for /proc sampling (memory, CPU). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startBenchApi(
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

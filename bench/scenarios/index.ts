@@ -13,6 +13,7 @@ import { captureTrigger } from './capture-trigger';
 import { drainBacklog } from './drain-backlog';
 import { drainLatency } from './drain-latency';
 import { drainScale } from './drain-scale';
+import { hostileLargestRequest } from './hostile-largest-request';
 import { ingestEnqueue } from './ingest-enqueue';
 import { limitHttpClient } from './limit-http-client';
 import { limitPostgres } from './limit-postgres';
@@ -40,4 +41,5 @@ export const scenarios: Scenario[] = [
   captureIngest,
   captureTrigger,
   captureRelay,
+  hostileLargestRequest,
 ];
