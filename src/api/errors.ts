@@ -1,6 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 import { SluiceError } from '../lib/errors';
+
+/** The error envelope, for the OpenAPI document's error responses. */
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 export function sendError(
   reply: FastifyReply,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { PushBodySchema, pushIds } from '../../capture/push';
+import { ErrorBody } from '../errors';
 import { parseOr400, schemas } from '../validate';
 
 const Accepted = z.object({ ticket: z.string().uuid(), accepted: z.number().int() });
@@ -16,7 +17,7 @@ export function eventsRoutes(app: FastifyInstance, deps: { pool: Pool; onAccepte
         summary: 'Push changes by record id',
         tags: ['capture'],
         body: PushBodySchema,
-        response: { 202: Accepted },
+        response: { 202: Accepted, 400: ErrorBody, 413: ErrorBody, 429: ErrorBody },
       }),
     },
     async (req, reply) => {

@@ -11,7 +11,7 @@ import {
 } from '../../planner/process-schema';
 import { REGISTRY_ERRORS, type ProcessRegistry } from '../../planner/registry';
 import { listRuns } from '../../planner/runs';
-import { sendError } from '../errors';
+import { ErrorBody, sendError } from '../errors';
 import { parseOr400, schemas } from '../validate';
 
 export interface PlannerApiDeps {
@@ -22,7 +22,6 @@ export interface PlannerApiDeps {
 
 const NameParams = z.object({ name: NameSchema }).strict();
 const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict();
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** Registry errors as 4xx; anything else goes to the shared error handler. */
 async function registryCall<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T | undefined> {
@@ -72,7 +71,13 @@ export function processRoutes(app: FastifyInstance, deps: { pool: Pool; planner:
       summary: 'Create or replace a process (applies on the next planning pass)',
       tags: ['planner'],
       body: ProcessBodySchema,
-      response: { 200: ProcessViewSchema, 201: ProcessViewSchema, 400: ErrorBody },
+      response: {
+        200: ProcessViewSchema,
+        201: ProcessViewSchema,
+        400: ErrorBody,
+        403: ErrorBody,
+        413: ErrorBody,
+      },
     }),
     async (req, reply) => {
       const body = parseOr400(

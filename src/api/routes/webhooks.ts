@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { acceptWebhook, WebhookBodySchema } from '../../capture/webhook';
 import { NameSchema } from '../../config/route-schema';
 import { verify } from '../../lib/signature';
-import { sendError } from '../errors';
-import { exceedsDepth, MAX_JSON_DEPTH } from '../json-depth';
+import { ErrorBody, sendError } from '../errors';
+import { exceedsDepth, jsonTooDeepError } from '../json-depth';
 import { countAfterVerification } from '../rate-limit';
 import { parseOr400, schemas } from '../validate';
 
@@ -80,7 +80,14 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps) {
             auth: false,
             params: Params,
             body: WebhookBodySchema,
-            response: { 202: Accepted, 200: Accepted },
+            response: {
+              202: Accepted,
+              200: Accepted,
+              400: ErrorBody,
+              401: ErrorBody,
+              413: ErrorBody,
+              429: ErrorBody,
+            },
           }).config,
           rateLimit: countAfterVerification((req) => {
             const v = verdicts.get(req);
@@ -97,13 +104,7 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps) {
         } catch (err) {
           return sendError(reply, 400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`);
         }
-        if (exceedsDepth(data))
-          return sendError(
-            reply,
-            400,
-            'json_too_deep',
-            `JSON nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
-          );
+        if (exceedsDepth(data)) return sendError(reply, 400, 'json_too_deep', jsonTooDeepError().message);
         const body = parseOr400(WebhookBodySchema, data, reply, 'invalid_body', 'invalid webhook body');
         if (!body) return reply;
         const result = await acceptWebhook(deps.pool, v.source, body);
