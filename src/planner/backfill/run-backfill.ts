@@ -177,6 +177,15 @@ async function pageThrough(
   const heartbeat = setInterval(save, 5000);
   heartbeat.unref();
 
+  // An abort cancels the page statements in flight, so a removed process stops within moments.
+  const busy = new Set<PoolClient>();
+  const cancelPages = () => {
+    for (const c of busy) {
+      const pid = (c as PoolClient & { processID?: number }).processID;
+      if (pid) void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    }
+  };
+
   const runPage = async (p: Page) => {
     running++;
     s.pagesStarted++;
@@ -229,14 +238,6 @@ async function pageThrough(
     save();
   };
 
-  // An abort cancels the page statements in flight, so a removed process stops within moments.
-  const busy = new Set<PoolClient>();
-  const cancelPages = () => {
-    for (const c of busy) {
-      const pid = (c as PoolClient & { processID?: number }).processID;
-      if (pid) void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
-    }
-  };
   o.signal?.addEventListener('abort', cancelPages, { once: true });
   const inFlight = new Set<Promise<void>>();
   let after = start;
