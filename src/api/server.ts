@@ -13,6 +13,7 @@ import { eventsRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { plannerLogRoutes } from './routes/planner-log';
+import { plannerSettingsRoutes } from './routes/planner-settings';
 import { processRoutes, type PlannerApiDeps } from './routes/processes';
 import { runRoutes } from './routes/runs';
 import { statusRoutes } from './routes/status';
@@ -42,7 +43,7 @@ export interface ApiDeps {
   publicEndpoints: readonly string[];
   /** Requests per key per second on the ingestion endpoints; 0: no limit. */
   ingestRatePerSecond: number;
-  /** The process registry and planner behind /v1/processes, /v1/runs and /v1/planner/log. */
+  /** The process registry and planner behind /v1/processes, /v1/runs and /v1/planner/{log,settings}. */
   planner: PlannerApiDeps;
 }
 
@@ -94,6 +95,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     processRoutes(scope, deps);
     runRoutes(scope, deps);
     plannerLogRoutes(scope, deps);
+    plannerSettingsRoutes(scope, deps);
   });
   return app;
 }

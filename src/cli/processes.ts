@@ -8,6 +8,7 @@ import { ProcessBodySchema, ProcessPatchSchema, type ProcessView } from '../plan
 import { ProcessRegistry, REGISTRY_ERRORS } from '../planner/registry';
 import { listRuns } from '../planner/runs';
 import { loadConfig } from '../config/load';
+import { registerPlannerSettings } from './planner-settings';
 import { fail, output, withDb } from './util';
 
 const int = (v: string) => {
@@ -33,6 +34,7 @@ interface DefOpts {
   kind?: string;
   schedule?: string;
   notBefore?: string;
+  timeZone?: string;
   dependsOn?: string[];
   priority?: number;
   refreshWindow?: number;
@@ -49,7 +51,7 @@ async function withRegistry<T>(
   return withDb(async (ds) => {
     const pool = poolOf(ds);
     try {
-      return await fn(new ProcessRegistry(pool), pool);
+      return await fn(new ProcessRegistry(pool, undefined, loadConfig().env.SLUICE_TIME_ZONE), pool);
     } catch (err) {
       if (err instanceof SluiceError && REGISTRY_ERRORS[err.code]) fail(`${err.message} (${err.code})`);
       throw err;
@@ -58,9 +60,10 @@ async function withRegistry<T>(
 }
 
 const describe = (p: ProcessView) =>
-  `${p.name}  ${p.kind}${p.schedule ? ` "${p.schedule}"` : ''}  handler ${p.handler}  priority ${p.priority}` +
+  `${p.name}  ${p.kind}${p.schedule ? ` "${p.schedule}"` : ''}${p.timeZone === 'UTC' ? '' : ` ${p.timeZone}`}  handler ${p.handler}  priority ${p.priority}` +
   `${p.enabled ? '' : '  DISABLED'}${p.alarmed ? '  ALARMED' : ''}${p.notBefore ? `  notBefore ${p.notBefore}` : ''}` +
   `${p.dependsOn.length ? `  after ${p.dependsOn.join(',')}` : ''}${p.refreshWindowMinutes ? `  refresh ${p.refreshWindowMinutes}m` : ''}` +
+  `${p.durations.p90Ms === null ? '' : `  p90 ${Math.round(p.durations.p90Ms / 60_000)} min`}` +
   `  last ${p.lastRun ? `${p.lastRun.status} ${p.lastRun.startedAt ?? p.lastRun.requestedAt}` : '-'}`;
 
 function defineOptions(cmd: Command): Command {
@@ -68,8 +71,12 @@ function defineOptions(cmd: Command): Command {
     .option('--handler <name>', 'registered handler: backfill, sync, or user code')
     .option('--params <json>', 'handler arguments as JSON', json)
     .option('--kind <kind>', 'recurrent or single')
-    .option('--schedule <s>', 'recurrent: "every 15m" or a cron expression (UTC)')
-    .option('--not-before <t>', 'HH:MM (UTC, daily) or an ISO timestamp with zone')
+    .option('--schedule <s>', 'recurrent: "every 15m", "every day at 03:00" or a cron expression (local)')
+    .option('--not-before <t>', 'HH:MM (daily, local), a local ISO date-time, or one with an offset')
+    .option(
+      '--time-zone <iana>',
+      'zone of schedule, not-before and refresh window (default SLUICE_TIME_ZONE, UTC)',
+    )
     .option('--depends-on <names>', 'comma list of processes that must succeed first in each cycle', csvList)
     .option('--priority <n>', 'higher starts first', int)
     .option('--refresh-window <minutes>', 'no scheduled rerun within this many minutes of a success', int)
@@ -83,7 +90,7 @@ function issues(e: { issues: { path: PropertyKey[]; message: string }[] }): stri
 export function registerProcesses(program: Command): void {
   const cmd = program
     .command('processes')
-    .description('the planner registry: list, add, set, remove, run, runs, log');
+    .description('the planner registry: list, add, set, remove, run, runs, log, limit, settings');
 
   cmd
     .command('list')
@@ -106,6 +113,7 @@ export function registerProcesses(program: Command): void {
         kind: o.kind,
         schedule: o.schedule,
         notBefore: o.notBefore,
+        timeZone: o.timeZone,
         dependsOn: o.dependsOn,
         priority: o.priority,
         refreshWindowMinutes: o.refreshWindow,
@@ -133,6 +141,7 @@ export function registerProcesses(program: Command): void {
           kind: o.kind,
           schedule: o.schedule,
           notBefore: o.notBefore === '' ? null : o.notBefore,
+          timeZone: o.timeZone,
           dependsOn: o.dependsOn,
           priority: o.priority,
           refreshWindowMinutes: o.refreshWindow,
@@ -212,4 +221,5 @@ export function registerProcesses(program: Command): void {
         );
       });
     });
+  registerPlannerSettings(cmd);
 }

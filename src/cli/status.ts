@@ -5,6 +5,7 @@ import { poolOf } from '../db/pool';
 import { queueCounts } from '../db/queue/counts';
 import { activeBackfills } from '../planner/backfill/checkpoint';
 import { countActive } from '../planner/runs';
+import { readSettings } from '../planner/settings';
 import { output, withDb } from './util';
 
 export function registerStatus(program: Command): void {
@@ -15,21 +16,22 @@ export function registerStatus(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDb(async (ds) => {
         const pool = poolOf(ds);
-        const [queue, lag, capture, active, backfills] = await Promise.all([
+        const [queue, lag, capture, active, backfills, settings] = await Promise.all([
           queueCounts(pool),
           relayLag(pool),
           captureBacklog(pool),
           countActive(pool),
           activeBackfills(pool),
+          readSettings(pool),
         ]);
-        const planner = { active, backfills };
+        const planner = { active, maxActive: settings.maxActive, backfills };
         output(opts.json, { queue, capture, relay: lag, planner }, () =>
           [
             `pending ${queue.byState.pending}  running ${queue.byState.running}  done ${queue.byState.done}  dead ${queue.byState.dead}`,
             `oldest pending: ${queue.oldestPendingAgeMs === null ? '-' : `${Math.round(queue.oldestPendingAgeMs)} ms`}`,
             `capture: ${capture.changes} change(s) not yet fanned out`,
             `relay: ${lag.unpublished} unpublished`,
-            `planner: ${active} active run(s)`,
+            `planner: ${active} of ${settings.maxActive} slot(s) active`,
             ...backfills.map(
               (b) =>
                 `backfill ${b.table} -> ${b.route}: ${b.status} ${b.rowsDone}/${b.rowsTotal ?? '?'} rows (${b.percent ?? '?'}%), cursor ${b.cursor ?? '-'}`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalZone } from '../lib/time-zone';
 import { NameSchema } from './route-schema';
 
 const intFrom = (def: number, min: number, max: number) =>
@@ -29,7 +30,19 @@ export const EnvSchema = z.object({
   SLUICE_WEBHOOK_SECRETS: csv,
   /** Largest accepted webhook body, bytes (1 MiB). */
   SLUICE_WEBHOOK_BODY_LIMIT: intFrom(1024 * 1024, 1024, 64 * 1024 * 1024),
-  SLUICE_MAX_ACTIVE: intFrom(5, 1, 1000),
+  /**
+   * Planner settings kept in the database (see applyConfig for when these win over a value set through
+   * the API). Unset: the database's value stands (a fresh one has 5 slots, a 1440-minute horizon, 10 min).
+   */
+  SLUICE_MAX_ACTIVE: z.coerce.number().int().min(1).max(1000).optional(),
+  SLUICE_RESERVE_HORIZON_MINUTES: z.coerce.number().int().min(0).max(10_080).optional(),
+  SLUICE_DEFAULT_RUN_MINUTES: z.coerce.number().int().min(1).max(1440).optional(),
+  /** IANA zone of processes registered without one. */
+  SLUICE_TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine((s) => canonicalZone(s) !== null, 'must be an IANA time zone, e.g. UTC or Europe/Paris')
+    .transform((s) => canonicalZone(s)!),
   /** Planner timer pass, ms (passes also run on completions and registry changes). */
   SLUICE_PLANNER_TICK_MS: intFrom(5000, 50, 600_000),
   /** A run whose instance stopped heartbeating for this long is failed as lost, ms. */

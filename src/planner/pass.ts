@@ -1,9 +1,12 @@
 import type { PoolClient } from 'pg';
 import { rows } from '../db/pool';
 import { writeLog, type LogEntry } from './planner-log';
-import { plan, type Decision, type PlanProcess } from './rank';
-import { countActive, expireStaleRuns } from './runs';
-import { nextDue, parseNotBefore, parseSchedule, type NotBefore, type Schedule } from './schedule';
+import { fill } from './plan';
+import { groupOf, rank, type Decision, type PlanInput, type PlanProcess } from './rank';
+import { expireStaleRuns, runningRuns } from './runs';
+import { readCandidates, readSucceededAt, readUpcoming } from './pass-read';
+import { nextDue } from './schedule';
+import { readSettings } from './settings';
 
 /** Serialises planning passes of every instance: the slot count and the starts happen under it. */
 export const PLANNER_LOCK = 7_311_520_040;
@@ -23,102 +26,43 @@ export interface PassResult {
   waiting: number;
   activeBefore: number;
   candidates: number;
-}
-
-const date = (ms: string) => (ms === '' ? null : new Date(Number(ms)));
-const orNull = (v: string) => (v === '' ? null : v);
-
-// Parsing a cron expression costs more than the rest of a pass: keep the parsed forms.
-const scheduleCache = new Map<string, Schedule>();
-const notBeforeCache = new Map<string, NotBefore>();
-function cached<T>(cache: Map<string, T>, key: string, parse: (s: string) => T): T {
-  let v = cache.get(key);
-  if (!v) {
-    if (cache.size > 50_000) cache.clear();
-    cache.set(key, (v = parse(key)));
-  }
-  return v;
+  /** The slot limit this pass enforced (the database's, read under the planner lock). */
+  maxActive: number;
+  /** Free slots held for upcoming processes, and the candidates that waited for it. */
+  held: { process: string; dueAt: string; expectedMinutes: number; heldFrom: string[] }[];
 }
 
 /**
  * One planning pass inside the caller's transaction: under the planner lock, fail runs whose instance
- * died, count the active runs (the slot limit lives here, in the database), rank the candidates, and
- * record every start, skip and changed decision. The caller executes `started` after COMMIT.
+ * died, read the shared settings (the slot limit lives here, in the database) and the running runs, rank
+ * the candidates against the upcoming fixed starts, and record every start, skip and changed decision.
+ * The caller executes `started` after COMMIT.
  */
 export async function planningPass(
   c: PoolClient,
-  o: { instance: string; maxActive: number; staleMs: number; now: Date; canRun(handler: string): boolean },
+  o: { instance: string; staleMs: number; now: Date; canRun(handler: string): boolean },
 ): Promise<PassResult> {
   const { now } = o;
   await c.query('SELECT pg_advisory_xact_lock($1)', [PLANNER_LOCK]);
   await expireStaleRuns(c, o.staleMs, now);
-  const active = await countActive(c);
-  // One delimited string for all candidates: parsing 10,000 typed rows costs more in node-pg than
-  // the query itself. Names, schedules and reasons cannot hold the separators (control characters).
-  const ms = (col: string) => `coalesce(((extract(epoch FROM ${col}) * 1000)::bigint)::text, '')`;
-  const [{ list }] = await rows<{ list: string | null }>(
-    c,
-    `WITH queued AS (
-       SELECT DISTINCT ON (process) process, id, requested_at, trigger FROM sluice_run
-        WHERE status = 'queued' ORDER BY process, seq
-     ), running AS (SELECT process FROM sluice_run WHERE status = 'running')
-     SELECT string_agg(concat_ws(chr(31), p.name, p.handler, p.kind, coalesce(p.schedule, ''),
-              coalesce(p.not_before, ''), array_to_string(p.depends_on, ','), p.priority, p.refresh_window_minutes,
-              p.alarmed::text, ${ms('p.next_due_at')}, ${ms('p.last_started_at')}, ${ms('p.last_succeeded_at')},
-              coalesce(p.last_decision, ''), coalesce(q.id::text, ''), ${ms('q.requested_at')}, coalesce(q.trigger, ''),
-              (a.process IS NOT NULL)::text), chr(30)) AS list
-       FROM sluice_process p
-       LEFT JOIN queued q ON q.process = p.name
-       LEFT JOIN running a ON a.process = p.name
-      WHERE p.enabled AND (p.next_due_at <= $1 OR q.id IS NOT NULL)`,
-    [now],
-  );
-  const lastDecision = new Map<string, { decision: string | null; alarmed: boolean }>();
-  const candidates: PlanProcess[] = [];
-  const deps = new Set<string>();
-  for (const record of list ? list.split('\x1e') : []) {
-    const f = record.split('\x1f');
-    const name = f[0];
-    const dependsOn = f[5] === '' ? [] : f[5].split(',');
-    const alarmed = f[8] === 'true';
-    lastDecision.set(name, { decision: orNull(f[12]), alarmed });
-    dependsOn.forEach((d) => deps.add(d));
-    candidates.push({
-      name,
-      handler: f[1],
-      kind: f[2] as PlanProcess['kind'],
-      schedule: f[3] ? cached(scheduleCache, f[3], parseSchedule) : null,
-      notBefore: f[4] ? cached(notBeforeCache, f[4], parseNotBefore) : null,
-      dependsOn,
-      priority: Number(f[6]),
-      refreshWindowMinutes: Number(f[7]),
-      alarmed,
-      nextDueAt: date(f[9]),
-      lastStartedAt: date(f[10]),
-      lastSucceededAt: date(f[11]),
-      queued: f[13]
-        ? { runId: f[13], requestedAt: date(f[14])!, trigger: f[15] as 'manual' | 'registered' }
-        : null,
-      active: f[16] === 'true',
-    });
-  }
-  const succeededAt = new Map<string, Date | null>();
-  if (deps.size) {
-    const depRows = await rows<{ name: string; last_succeeded_at: Date | null }>(
-      c,
-      'SELECT name, last_succeeded_at FROM sluice_process WHERE name = ANY ($1::text[])',
-      [[...deps]],
-    );
-    for (const d of depRows) succeededAt.set(d.name, d.last_succeeded_at);
-  }
-
-  const decisions = plan({
+  const settings = await readSettings(c);
+  const running = await runningRuns(c);
+  const active = running.length;
+  const read = await readCandidates(c, now);
+  const candidates = read.map((r) => r.p);
+  const lastDecision = new Map(read.map((r) => [r.p.name, r]));
+  const decisions = await decide(c, {
     now,
-    freeSlots: o.maxActive - active,
-    maxActive: o.maxActive,
+    freeSlots: settings.maxActive - active,
+    maxActive: settings.maxActive,
     candidates,
-    succeededAt,
+    succeededAt: await readSucceededAt(c, new Set(candidates.flatMap((p) => p.dependsOn))),
     canRun: o.canRun,
+    reservation: {
+      horizonMs: settings.reserveHorizonMinutes * 60_000,
+      defaultRunMs: settings.defaultRunMinutes * 60_000,
+    },
+    running,
   });
 
   const result: PassResult = {
@@ -128,7 +72,10 @@ export async function planningPass(
     waiting: 0,
     activeBefore: active,
     candidates: candidates.length,
+    maxActive: settings.maxActive,
+    held: [],
   };
+  const held = new Map<string, PassResult['held'][number]>();
   const log: LogEntry[] = [];
   const waits: { name: string; decision: string; alarm: boolean }[] = [];
   for (const d of decisions) {
@@ -147,20 +94,32 @@ export async function planningPass(
       );
       await c.query(`UPDATE sluice_process SET next_due_at = $2, last_decision = 'skipped' WHERE name = $1`, [
         p.name,
-        nextDue(p.schedule!, now),
+        nextDue(p.schedule!, now, p.timeZone),
       ]);
       result.skipped.push(p.name);
       log.push({ process: p.name, decision: 'skipped', reason: d.reason, runId: run.id });
     } else {
       result.waiting++;
+      if (d.heldFor) {
+        const h = d.heldFor;
+        const entry = held.get(h.name) ?? {
+          process: h.name,
+          dueAt: new Date(h.at).toISOString(),
+          expectedMinutes: Math.round(h.expectedMs / 60_000),
+          heldFrom: [],
+        };
+        entry.heldFrom.push(p.name);
+        held.set(h.name, entry);
+      }
       const key = `wait:${d.reason}`;
       const row = lastDecision.get(p.name)!;
-      if (row.decision !== key || (d.alarm && !row.alarmed)) {
+      if (row.lastDecision !== key || (d.alarm && !row.p.alarmed)) {
+        // Only changes are logged (and written), so a steady backlog costs no writes per pass.
         waits.push({ name: p.name, decision: key, alarm: d.alarm });
-        if (d.alarm && !row.alarmed) result.alarmed.push(p.name);
+        if (d.alarm && !row.p.alarmed) result.alarmed.push(p.name);
         log.push({
           process: p.name,
-          decision: d.alarm ? 'alarmed' : 'waiting',
+          decision: d.alarm ? 'alarmed' : d.heldFor ? 'held' : 'waiting',
           reason: d.reason,
           runId: p.queued?.runId ?? null,
         });
@@ -185,8 +144,39 @@ export async function planningPass(
     const byName = new Map(params.map((p) => [p.name, p.params]));
     for (const s of result.started) s.params = byName.get(s.process) ?? {};
   }
+  result.held = [...held.values()];
   await writeLog(c, o.instance, now, log);
   return result;
+}
+
+type Rank = { group: number; priority: number };
+const key = (p: PlanProcess): Rank => ({ group: groupOf(p), priority: p.priority });
+
+/**
+ * plan() with the upcoming processes it needs, read in two steps: those that outrank the candidates
+ * that would take the free slots anyway (usually none), and, only if a hold sends the walk further
+ * down, the rest of those that outrank the last ready candidate.
+ */
+async function decide(c: PoolClient, input: PlanInput): Promise<Decision[]> {
+  const ranked = rank(input);
+  const r = input.reservation!;
+  if (input.freeSlots <= 0 || r.horizonMs <= 0 || !ranked.ready.length) return fill(input, ranked)!;
+  const until = new Date(input.now.getTime() + r.horizonMs);
+  let upcoming: PlanProcess[] = [];
+  let above: Rank | null = null;
+  const step = async (bound: Rank) => {
+    const more = await readUpcoming(c, input.now, until, bound, above);
+    const deps = new Set(more.flatMap((p) => p.dependsOn).filter((d) => !input.succeededAt.has(d)));
+    for (const [k, v] of await readSucceededAt(c, deps)) input.succeededAt.set(k, v);
+    upcoming = upcoming.concat(more);
+    above = bound;
+    // Stops (null) where it would need upcoming processes not read yet.
+    return fill({ ...input, upcoming }, ranked, bound);
+  };
+  return (
+    (await step(key(ranked.ready[Math.min(input.freeSlots, ranked.ready.length) - 1]))) ??
+    (await step(key(ranked.ready[ranked.ready.length - 1])))!
+  );
 }
 
 async function startRun(
@@ -219,7 +209,7 @@ async function startRun(
     `UPDATE sluice_process SET alarmed = false, last_run_id = $2, last_started_at = $3, last_decision = 'started',
             next_due_at = CASE WHEN $4::timestamptz IS NOT NULL THEN $4 ELSE next_due_at END
       WHERE name = $1`,
-    [p.name, runId, now, d.dueAt && p.schedule ? nextDue(p.schedule, now) : null],
+    [p.name, runId, now, d.dueAt && p.schedule ? nextDue(p.schedule, now, p.timeZone) : null],
   );
   return runId;
 }

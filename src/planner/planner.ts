@@ -9,14 +9,18 @@ import { planningPass, type PassResult, type StartedRun } from './pass';
 import { pruneLog } from './planner-log';
 import { activeBackfills } from './backfill/checkpoint';
 import { countActive, finishRun, heartbeatRuns, listRuns, PLANNER_CHANNEL } from './runs';
+import { applyConfig, readSettings, SETTING_ENV, type SettingValues } from './settings';
 
 registerBuiltinHandlers();
 
 export interface PlannerOptions {
   /** This instance's name in runs and the planner log. */
   instance: string;
-  /** Active runs allowed across every instance (SLUICE_MAX_ACTIVE). */
-  maxActive: number;
+  /**
+   * Settings from this instance's configuration (SLUICE_MAX_ACTIVE...): written to the shared settings
+   * row at start where they changed since the configuration last wrote them (see applyConfig).
+   */
+  settings?: Partial<SettingValues>;
   /** Timer pass interval, ms (passes also run on completions and registry changes). */
   intervalMs?: number;
   /** How often running runs are marked alive, ms. */
@@ -45,7 +49,8 @@ interface LocalRun extends StartedRun {
 
 /**
  * The dynamic planner of one Sluice instance. Every instance plans; passes are serialised by an advisory
- * lock and count active runs in the database, so SLUICE_MAX_ACTIVE holds across all of them. A pass runs
+ * lock, read the slot limit from the database and count active runs there, so one limit holds across all
+ * of them (a change applies at the next pass). A pass runs
  * on a timer, on a completion (NOTIFY from finishRun) and on a registry change (NOTIFY from the registry).
  * The instance that starts a run executes its handler and heartbeats it.
  */
@@ -58,6 +63,8 @@ export class Planner {
   private stopping = false;
   private passes = 0;
   private lastPass: { at: string; ms: number; started: number; error?: string } | null = null;
+  private held: PassResult['held'] = [];
+  private configApplied = false;
   readonly clock: () => Date;
 
   constructor(
@@ -69,11 +76,8 @@ export class Planner {
     this.waker = o.databaseUrl ? new Waker(o.databaseUrl, () => this.wake(), log, PLANNER_CHANNEL) : null;
   }
 
-  get maxActive(): number {
-    return this.o.maxActive;
-  }
-
   async start(): Promise<void> {
+    await this.applyConfig();
     await this.waker?.start();
     this.heartbeat = setInterval(() => void this.beat(), this.o.heartbeatMs ?? 5000);
     this.loop = this.run();
@@ -86,11 +90,11 @@ export class Planner {
 
   /** One pass now (tests call this directly); starts the chosen runs on this instance. */
   async pass(): Promise<PassResult> {
+    if (!this.configApplied) await this.applyConfig();
     const began = process.hrtime.bigint();
     const result = await inTransaction(this.pool, (c) =>
       planningPass(c, {
         instance: this.o.instance,
-        maxActive: this.o.maxActive,
         staleMs: this.o.staleMs ?? 30_000,
         now: this.clock(),
         canRun: (h) => getHandler(h) !== undefined,
@@ -103,6 +107,7 @@ export class Planner {
         'recurrent process(es) due with no free slot: alarmed, first in line',
       );
     this.passes++;
+    this.held = result.held;
     this.lastPass = {
       at: new Date().toISOString(),
       ms: Number(process.hrtime.bigint() - began) / 1e6,
@@ -119,14 +124,18 @@ export class Planner {
 
   /** The planner part of /v1/status. */
   async status() {
-    const [active, runs, backfills] = await Promise.all([
+    const [active, runs, backfills, settings] = await Promise.all([
       countActive(this.pool),
       listRuns(this.pool, { active: true, limit: 100 }),
       activeBackfills(this.pool),
+      readSettings(this.pool),
     ]);
     return {
-      maxActive: this.o.maxActive,
+      maxActive: settings.maxActive,
       active,
+      settings,
+      // As this instance's last pass saw them (every instance passes at least every tick).
+      held: this.held,
       runs,
       backfills,
       local: this.local.size,
@@ -144,6 +153,25 @@ export class Planner {
     const grace = new Promise<void>((res) => setTimeout(res, this.o.stopGraceMs ?? 10_000).unref());
     await Promise.race([Promise.all([...this.local.values()].map((r) => r.done)), grace]);
     await this.waker?.stop();
+  }
+
+  /** This instance's configured settings into the shared row, by the precedence rule of applyConfig. */
+  private async applyConfig(): Promise<void> {
+    const { applied, kept } = await applyConfig(this.pool, this.o.settings ?? {}, this.o.instance);
+    this.configApplied = true;
+    for (const a of applied)
+      if (a.value !== a.was)
+        (a.wasBy.startsWith('config') ? this.log.info : this.log.warn).call(
+          this.log,
+          { setting: a.key, value: a.value, was: a.was, wasSetBy: a.wasBy },
+          `${SETTING_ENV[a.key]}=${a.value} changed since it was last applied: planner ${a.key} is now ${a.value} (was ${a.was}, set by ${a.wasBy})`,
+        );
+    for (const [k, v] of Object.entries(this.o.settings ?? {}) as [keyof SettingValues, number][])
+      if (!applied.some((a) => a.key === k) && kept[k] !== v)
+        this.log.warn(
+          { setting: k, value: kept[k], configured: v, setBy: kept.updatedBy },
+          `planner ${k} stays ${kept[k]} (set by ${kept.updatedBy} at ${kept.updatedAt}); ${SETTING_ENV[k]}=${v} was already applied before, so it does not override a later change`,
+        );
   }
 
   private async run(): Promise<void> {

@@ -1,10 +1,21 @@
 import { z } from 'zod';
 import { NameSchema } from '../config/route-schema';
+import { canonicalZone } from '../lib/time-zone';
 
 /** Schedules are printable text (the planning pass reads them from a control-character-delimited list). */
 // eslint-disable-next-line no-control-regex -- the point is to refuse control characters
 const PRINTABLE = /^[^\x00-\x1f\x7f]*$/;
 const ScheduleText = z.string().min(1).max(200).regex(PRINTABLE, 'must not contain control characters');
+
+/** An IANA time zone name, stored in its canonical spelling (`europe/paris` -> `Europe/Paris`). */
+export const TimeZoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((z) => canonicalZone(z) !== null, {
+    message: 'must be an IANA time zone, e.g. UTC, Europe/Paris or America/New_York',
+  })
+  .transform((z) => canonicalZone(z)!);
 
 /** A process definition as the API and CLI accept it (create or replace). */
 export const ProcessBodySchema = z
@@ -15,10 +26,12 @@ export const ProcessBodySchema = z
     /** The handler's arguments, validated by the handler. */
     params: z.record(z.string(), z.unknown()).default({}),
     kind: z.enum(['recurrent', 'single']),
-    /** Recurrent only: `every 15m` (s, m, h, d) or a cron expression, UTC. */
+    /** Recurrent only: `every 15m` (s, m, h, d), `every day at HH:MM` or a cron expression (local to timeZone). */
     schedule: ScheduleText.nullable().optional(),
-    /** `HH:MM` (UTC, every day) or an ISO timestamp with a zone. */
+    /** `HH:MM` (every day, local), a local ISO date-time, or an ISO timestamp with an offset. */
     notBefore: z.string().min(1).max(64).nullable().optional(),
+    /** IANA zone of schedule, notBefore and refresh window; absent: the configured default (SLUICE_TIME_ZONE). */
+    timeZone: TimeZoneSchema.optional(),
     dependsOn: z.array(NameSchema).max(100).default([]),
     /** Higher starts first within its group. */
     priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
@@ -37,6 +50,7 @@ export const ProcessPatchSchema = z
     kind: z.enum(['recurrent', 'single']),
     schedule: ScheduleText.nullable(),
     notBefore: z.string().min(1).max(64).nullable(),
+    timeZone: TimeZoneSchema,
     dependsOn: z.array(NameSchema).max(100),
     priority: z.number().int().min(-1_000_000).max(1_000_000),
     refreshWindowMinutes: z.number().int().min(0).max(525_600),
@@ -71,12 +85,15 @@ export const ProcessViewSchema = z.object({
   kind: z.enum(['recurrent', 'single']),
   schedule: z.string().nullable(),
   notBefore: z.string().nullable(),
+  timeZone: z.string(),
   dependsOn: z.array(z.string()),
   priority: z.number(),
   refreshWindowMinutes: z.number(),
   enabled: z.boolean(),
   alarmed: z.boolean(),
   nextDueAt: z.string().nullable(),
+  /** Its recent successful runs (the last 20): what slot reservation expects of it (p90). */
+  durations: z.object({ samples: z.number(), p50Ms: z.number().nullable(), p90Ms: z.number().nullable() }),
   lastRun: RunSchema.nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -1,12 +1,16 @@
+import { windowEnd } from './local-time';
+import type { Upcoming } from './reserve';
 import { notBeforePassed, type NotBefore, type Schedule } from './schedule';
 
-/** What a planning pass knows about one candidate: an enabled process that is due or has a queued request. */
+/** What a planning pass knows about one process: a candidate (due or queued) or an upcoming one. */
 export interface PlanProcess {
   name: string;
   handler: string;
   kind: 'recurrent' | 'single';
   schedule: Schedule | null;
   notBefore: NotBefore | null;
+  /** IANA zone of its schedule, notBefore and refresh window. */
+  timeZone: string;
   dependsOn: string[];
   /** Higher runs first. */
   priority: number;
@@ -15,6 +19,8 @@ export interface PlanProcess {
   nextDueAt: Date | null;
   lastStartedAt: Date | null;
   lastSucceededAt: Date | null;
+  /** p90 of its recent successful runs, ms (null: none yet). */
+  expectedMs: number | null;
   /** The oldest queued request (a manual run, or a single process's registration). */
   queued: { runId: string; requestedAt: Date; trigger: 'manual' | 'registered' } | null;
   /** A run of this process is running somewhere. */
@@ -30,6 +36,12 @@ export interface PlanInput {
   succeededAt: Map<string, Date | null>;
   /** Whether this instance can execute the handler (user handlers may be registered on some instances only). */
   canRun(handler: string): boolean;
+  /** Slot reservation: off when absent or horizonMs is 0. */
+  reservation?: { horizonMs: number; defaultRunMs: number };
+  /** The runs holding slots, with their process's p90 (for when they are expected to free them). */
+  running?: { process: string; startedAt: Date; expectedMs: number | null }[];
+  /** Enabled recurrent processes next due within the horizon that are not candidates now. */
+  upcoming?: PlanProcess[];
 }
 
 export type Decision =
@@ -43,7 +55,7 @@ export type Decision =
       dueAt: Date | null;
     }
   | { process: PlanProcess; action: 'skip'; reason: string; dueAt: Date }
-  | { process: PlanProcess; action: 'wait'; reason: string; alarm: boolean };
+  | { process: PlanProcess; action: 'wait'; reason: string; alarm: boolean; heldFor?: Upcoming };
 
 /** Ranking groups: alarmed recurrent first, then recurrent, then single. */
 export function groupOf(p: PlanProcess): number {
@@ -51,43 +63,55 @@ export function groupOf(p: PlanProcess): number {
   return p.alarmed ? 0 : 1;
 }
 
-const GROUP_LABEL = ['alarmed recurrent', 'recurrent', 'single'];
-
-function isDue(p: PlanProcess, now: Date): boolean {
+export function isDue(p: PlanProcess, now: Date): boolean {
   return p.kind === 'recurrent' && p.nextDueAt !== null && p.nextDueAt.getTime() <= now.getTime();
 }
 
-/**
- * Why a ready-looking candidate may not start now, or null if it may. The current cycle of a process
- * begins when its previous run started: each dependency must have succeeded since then.
- */
-function blocker(p: PlanProcess, input: PlanInput, manual: boolean): string | null {
-  const { now } = input;
-  if (!input.canRun(p.handler)) return `handler "${p.handler}" is not registered on this instance`;
-  if (p.notBefore && !notBeforePassed(p.notBefore, now)) return `not before ${p.notBefore.text}`;
-  const missing = p.dependsOn.filter((d) => {
+/** Dependencies that have not succeeded in the current cycle (which began when its previous run started). */
+export function missingDeps(p: PlanProcess, input: PlanInput): string[] {
+  return p.dependsOn.filter((d) => {
     const at = input.succeededAt.get(d);
     if (!at) return true;
     return p.lastStartedAt !== null && at.getTime() < p.lastStartedAt.getTime();
   });
+}
+
+/** Why a ready-looking candidate may not start now, or null if it may. */
+function blocker(p: PlanProcess, input: PlanInput, manual: boolean): string | null {
+  const { now } = input;
+  if (!input.canRun(p.handler)) return `handler "${p.handler}" is not registered on this instance`;
+  if (p.notBefore && !notBeforePassed(p.notBefore, now, p.timeZone)) return `not before ${p.notBefore.text}`;
+  const missing = missingDeps(p, input);
   if (missing.length) return `waiting for ${missing.join(', ')} to succeed in this cycle`;
   if (!manual && p.refreshWindowMinutes > 0 && p.lastSucceededAt) {
-    const ageMin = (now.getTime() - p.lastSucceededAt.getTime()) / 60_000;
-    if (ageMin < p.refreshWindowMinutes)
+    const end = windowEnd(p.lastSucceededAt.getTime(), p.refreshWindowMinutes, p.timeZone);
+    if (now.getTime() < end) {
+      const ageMin = (now.getTime() - p.lastSucceededAt.getTime()) / 60_000;
       return `refreshed ${Math.floor(ageMin)} min ago (refresh window ${p.refreshWindowMinutes} min)`;
+    }
   }
   return null;
 }
 
+/** The candidates sorted out: decisions for those that cannot start, the ready ones in rank order. */
+export interface Ranked {
+  /** Skips and waits of the candidates that are not ready. */
+  out: Decision[];
+  /** Ready candidates, best first: group, then priority, then how long they have waited, then name. */
+  ready: PlanProcess[];
+  /** Candidates waiting for their notBefore, refresh window or a dependency (maybe upcoming fixed starts). */
+  gated: PlanProcess[];
+}
+
 /**
- * One planning decision per candidate, pure: a due recurrent process whose previous run is still active
- * is skipped; the ready ones are ranked (group, then priority, then how long they have waited, then name)
- * and the best fill the free slots; a due recurrent process left without a slot raises its alarm.
+ * Pure: a due recurrent process whose previous run is still active is skipped; one held back by a gate
+ * waits with the reason; the ready ones are ranked.
  */
-export function plan(input: PlanInput): Decision[] {
+export function rank(input: PlanInput): Ranked {
   const { now } = input;
   const out: Decision[] = [];
   const ready: { p: PlanProcess; since: number }[] = [];
+  const gated: PlanProcess[] = [];
   for (const p of input.candidates) {
     const due = isDue(p, now);
     if (p.active) {
@@ -106,6 +130,7 @@ export function plan(input: PlanInput): Decision[] {
     const why = blocker(p, input, p.queued?.trigger === 'manual');
     if (why) {
       out.push({ process: p, action: 'wait', reason: why, alarm: false });
+      gated.push(p);
       continue;
     }
     const since = Math.min(
@@ -121,27 +146,5 @@ export function plan(input: PlanInput): Decision[] {
       a.since - b.since ||
       (a.p.name < b.p.name ? -1 : a.p.name > b.p.name ? 1 : 0),
   );
-  let free = Math.max(0, input.freeSlots);
-  for (const { p } of ready) {
-    const due = isDue(p, now);
-    if (free > 0) {
-      free--;
-      out.push({
-        process: p,
-        action: 'start',
-        reason: `started (${GROUP_LABEL[groupOf(p)]}, priority ${p.priority})`,
-        trigger: p.queued ? p.queued.trigger : 'schedule',
-        runId: p.queued?.runId ?? null,
-        dueAt: due ? p.nextDueAt : null,
-      });
-    } else {
-      out.push({
-        process: p,
-        action: 'wait',
-        reason: `no free slot (${input.maxActive}/${input.maxActive} active)${due ? ', alarmed' : ''}`,
-        alarm: due,
-      });
-    }
-  }
-  return out;
+  return { out, ready: ready.map((r) => r.p), gated };
 }

@@ -17,6 +17,7 @@ export interface ProcessRow {
   kind: 'recurrent' | 'single';
   schedule: string | null;
   not_before: string | null;
+  time_zone: string;
   depends_on: string[];
   priority: number;
   refresh_window_minutes: number;
@@ -26,6 +27,9 @@ export interface ProcessRow {
   last_run_id: string | null;
   last_started_at: Date | null;
   last_succeeded_at: Date | null;
+  recent_run_ms: number[];
+  run_p50_ms: number | null;
+  run_p90_ms: number | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -67,12 +71,14 @@ function toView(p: ViewRow): ProcessView {
     kind: p.kind,
     schedule: p.schedule,
     notBefore: p.not_before,
+    timeZone: p.time_zone,
     dependsOn: p.depends_on,
     priority: p.priority,
     refreshWindowMinutes: p.refresh_window_minutes,
     enabled: p.enabled,
     alarmed: p.alarmed,
     nextDueAt: p.next_due_at?.toISOString() ?? null,
+    durations: { samples: p.recent_run_ms.length, p50Ms: p.run_p50_ms, p90Ms: p.run_p90_ms },
     lastRun: lr
       ? runView({
           ...(lr as unknown as RunRow),
@@ -92,6 +98,8 @@ export class ProcessRegistry {
   constructor(
     private readonly pool: Pool,
     private readonly clock: () => Date = () => new Date(),
+    /** The zone of a process registered without one (SLUICE_TIME_ZONE), fixed on the process when written. */
+    private readonly defaultTimeZone = 'UTC',
   ) {}
 
   async list(): Promise<ProcessView[]> {
@@ -133,6 +141,7 @@ export class ProcessRegistry {
         // Switching to single drops the schedule unless one is given (it would be refused anyway).
         schedule: patch.schedule !== undefined ? patch.schedule : kind === 'single' ? null : old.schedule,
         notBefore: patch.notBefore !== undefined ? patch.notBefore : old.not_before,
+        timeZone: patch.timeZone ?? old.time_zone,
         dependsOn: patch.dependsOn ?? old.depends_on,
         priority: patch.priority ?? old.priority,
         refreshWindowMinutes: patch.refreshWindowMinutes ?? old.refresh_window_minutes,
@@ -218,7 +227,7 @@ export class ProcessRegistry {
     if (b.kind === 'recurrent' && !scheduleText)
       throw err(
         'invalid_schedule',
-        'a recurrent process needs a schedule ("every 15m" or a cron expression)',
+        'a recurrent process needs a schedule ("every 15m", "every day at 03:00" or a cron expression)',
       );
     if (b.kind === 'single' && scheduleText)
       throw err('invalid_schedule', 'a single process has no schedule');
@@ -245,15 +254,17 @@ export class ProcessRegistry {
     if (cycle) throw err('dependency_cycle', `dependency cycle refused: ${cycle.join(' -> ')}`);
 
     const now = this.clock();
-    const scheduleChanged = !old || old.kind !== b.kind || old.schedule !== scheduleText;
-    const nextDue = schedule ? (scheduleChanged ? firstDue(schedule, now) : old!.next_due_at) : null;
+    const zone = b.timeZone ?? this.defaultTimeZone;
+    const scheduleChanged =
+      !old || old.kind !== b.kind || old.schedule !== scheduleText || old.time_zone !== zone;
+    const nextDue = schedule ? (scheduleChanged ? firstDue(schedule, now, zone) : old!.next_due_at) : null;
     await c.query(
       `INSERT INTO sluice_process (name, handler, params, kind, schedule, not_before, depends_on, priority,
-                                   refresh_window_minutes, enabled, alarmed, next_due_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                                   refresh_window_minutes, enabled, alarmed, next_due_at, created_at, updated_at, time_zone)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
        ON CONFLICT (name) DO UPDATE SET handler = $2, params = $3, kind = $4, schedule = $5, not_before = $6,
          depends_on = $7, priority = $8, refresh_window_minutes = $9, enabled = $10, alarmed = $11, next_due_at = $12,
-         updated_at = $13, last_decision = NULL`,
+         updated_at = $13, last_decision = NULL, time_zone = $14`,
       [
         b.name,
         b.handler,
@@ -268,6 +279,7 @@ export class ProcessRegistry {
         b.kind === 'recurrent' && alarmed,
         nextDue,
         now,
+        zone,
       ],
     );
     if (b.kind === 'single' && (!old || old.kind !== 'single')) {

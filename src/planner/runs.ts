@@ -56,6 +56,22 @@ export async function listRuns(
   return list.map(runView);
 }
 
+/** The runs holding slots, with their process's expected run time (p90 of its recent successes). */
+export async function runningRuns(
+  db: Queryable,
+): Promise<{ process: string; startedAt: Date; expectedMs: number | null }[]> {
+  const list = await rows<{ process: string; started_at: Date | null; run_p90_ms: number | null }>(
+    db,
+    `SELECT r.process, r.started_at, p.run_p90_ms FROM sluice_run r
+       LEFT JOIN sluice_process p ON p.name = r.process WHERE r.status = 'running'`,
+  );
+  return list.map((r) => ({
+    process: r.process,
+    startedAt: r.started_at ?? new Date(0),
+    expectedMs: r.run_p90_ms,
+  }));
+}
+
 export async function countActive(db: Queryable): Promise<number> {
   const [r] = await rows<{ n: number }>(
     db,
@@ -64,7 +80,11 @@ export async function countActive(db: Queryable): Promise<number> {
   return r.n;
 }
 
-/** Ends a run and records it on its process; the NOTIFY is the completion event other instances plan on. */
+/**
+ * Ends a run and records it on its process: the last success and, for a success, its duration among the
+ * last 20 (from which the p50 and p90 the planner expects are derived). The NOTIFY is the completion
+ * event other instances plan on.
+ */
 export async function finishRun(
   db: Queryable,
   id: string,
@@ -76,10 +96,19 @@ export async function finishRun(
   await db.query(
     `WITH r AS (
        UPDATE sluice_run SET status = $2, error = $3, ended_at = $4, progress = coalesce($5::jsonb, progress)
-        WHERE id = $1 AND status = 'running' RETURNING process, ended_at
+        WHERE id = $1 AND status = 'running' RETURNING process, started_at, ended_at
+     ), d AS (
+       SELECT p.name, r.ended_at, CASE WHEN $2 = 'succeeded' AND r.started_at IS NOT NULL
+                THEN (p.recent_run_ms || least(greatest(extract(epoch FROM r.ended_at - r.started_at) * 1000, 0), 2147483647)::int)
+                     [greatest(1, cardinality(p.recent_run_ms) - 18):]
+                ELSE p.recent_run_ms END AS ms
+         FROM r JOIN sluice_process p ON p.name = r.process
      )
-     UPDATE sluice_process p SET last_succeeded_at = CASE WHEN $2 = 'succeeded' THEN r.ended_at ELSE p.last_succeeded_at END
-       FROM r WHERE p.name = r.process`,
+     UPDATE sluice_process p SET last_succeeded_at = CASE WHEN $2 = 'succeeded' THEN d.ended_at ELSE p.last_succeeded_at END,
+            recent_run_ms = d.ms,
+            run_p50_ms = (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(d.ms) v),
+            run_p90_ms = (SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY v) FROM unnest(d.ms) v)
+       FROM d WHERE p.name = d.name`,
     [
       id,
       ok ? 'succeeded' : 'failed',

@@ -185,7 +185,11 @@ export async function startService(
     pool,
     {
       instance,
-      maxActive: env.SLUICE_MAX_ACTIVE,
+      settings: {
+        maxActive: env.SLUICE_MAX_ACTIVE,
+        reserveHorizonMinutes: env.SLUICE_RESERVE_HORIZON_MINUTES,
+        defaultRunMinutes: env.SLUICE_DEFAULT_RUN_MINUTES,
+      },
       intervalMs: env.SLUICE_PLANNER_TICK_MS,
       staleMs: env.SLUICE_RUN_STALE_MS,
       // Alive runs must be marked well within the stale limit.
@@ -225,7 +229,10 @@ export async function startService(
     metrics: metrics.registry,
     publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
-    planner: { registry: new ProcessRegistry(pool, planner.clock), wake: () => planner.wake() },
+    planner: {
+      registry: new ProcessRegistry(pool, planner.clock, env.SLUICE_TIME_ZONE),
+      wake: () => planner.wake(),
+    },
   });
   await app.listen({ port: env.PORT, host: env.HOST });
   const address = app.server.address();

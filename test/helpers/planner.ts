@@ -48,13 +48,25 @@ const silent = { info() {}, warn() {}, error() {} };
 
 export function testPlanner(
   pool: Pool,
-  o: { clock?: () => Date; maxActive?: number; instance?: string } = {},
+  o: {
+    clock?: () => Date;
+    maxActive?: number;
+    reserveHorizonMinutes?: number;
+    instance?: string;
+    timeZone?: string;
+  } = {},
 ) {
   const planner = new Planner(
     pool,
-    { instance: o.instance ?? 'test', maxActive: o.maxActive ?? 5, clock: o.clock, intervalMs: 60_000 },
+    {
+      instance: o.instance ?? 'test',
+      // As the environment would give them: written to the shared settings on the first pass if changed.
+      settings: { maxActive: o.maxActive ?? 5, reserveHorizonMinutes: o.reserveHorizonMinutes },
+      clock: o.clock,
+      intervalMs: 60_000,
+    },
     silent,
   );
-  const registry = new ProcessRegistry(pool, planner.clock);
+  const registry = new ProcessRegistry(pool, planner.clock, o.timeZone);
   return { planner, registry };
 }

@@ -50,7 +50,7 @@ describe('the slot limit across instances', () => {
       sources.push(ds);
       const planner = new Planner(
         poolOf(ds),
-        { instance: `inst-${i}`, maxActive: 5, intervalMs: 100, databaseUrl: db.url },
+        { instance: `inst-${i}`, settings: { maxActive: 5 }, intervalMs: 100, databaseUrl: db.url },
         silent,
       );
       planners.push(planner);

@@ -67,12 +67,18 @@ describe('environment', () => {
     expect(env).toMatchObject({
       PORT: 8080,
       KAFKA_TOPIC: 'sluice.changes',
-      SLUICE_MAX_ACTIVE: 5,
       SLUICE_BATCH_SIZE: 500,
+      SLUICE_TIME_ZONE: 'UTC',
     });
+    // Unset, the planner settings in the database stand (see applyConfig): no default may override them.
+    expect(env.SLUICE_MAX_ACTIVE).toBeUndefined();
+    expect(env.SLUICE_RESERVE_HORIZON_MINUTES).toBeUndefined();
   });
   it('rejects bad values with the variable named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ SLUICE_TIME_ZONE: 'Mars/Olympus_Mons' })).toThrow(/SLUICE_TIME_ZONE/);
+    expect(() => loadConfig({ SLUICE_MAX_ACTIVE: '0' })).toThrow(/SLUICE_MAX_ACTIVE/);
+    expect(loadConfig({ SLUICE_TIME_ZONE: 'europe/paris' }).env.SLUICE_TIME_ZONE).toBe('Europe/Paris');
     expect(() => loadConfig({ SLUICE_CONFIG: '/nonexistent.json' })).toThrow(/file not found/);
   });
   it('parses webhook secrets and refuses weak ones', () => {

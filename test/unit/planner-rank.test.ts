@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findCycle } from '../../src/planner/cycle';
-import { plan, type PlanInput, type PlanProcess } from '../../src/planner/rank';
+import { plan } from '../../src/planner/plan';
+import { type PlanInput, type PlanProcess } from '../../src/planner/rank';
 import {
   firstDue,
   nextDue,
@@ -17,6 +18,7 @@ const proc = (name: string, o: Partial<PlanProcess> = {}): PlanProcess => ({
   kind: 'single',
   schedule: null,
   notBefore: null,
+  timeZone: 'UTC',
   dependsOn: [],
   priority: 0,
   refreshWindowMinutes: 0,
@@ -24,6 +26,7 @@ const proc = (name: string, o: Partial<PlanProcess> = {}): PlanProcess => ({
   nextDueAt: null,
   lastStartedAt: null,
   lastSucceededAt: null,
+  expectedMs: null,
   queued: { runId: `run-${name}`, requestedAt: at('2026-03-10T00:00:00Z'), trigger: 'registered' },
   active: false,
   ...o,
@@ -130,20 +133,26 @@ describe('cycles, schedules, durations', () => {
 
   it('parses intervals, cron and notBefore, and refuses nonsense', () => {
     const every = parseSchedule('every 15m');
-    expect(firstDue(every, at('2026-03-10T10:00:00Z'))).toEqual(at('2026-03-10T10:00:00Z'));
-    expect(nextDue(every, at('2026-03-10T10:00:00Z'))).toEqual(at('2026-03-10T10:15:00Z'));
+    expect(firstDue(every, at('2026-03-10T10:00:00Z'), 'UTC')).toEqual(at('2026-03-10T10:00:00Z'));
+    expect(nextDue(every, at('2026-03-10T10:00:00Z'), 'UTC')).toEqual(at('2026-03-10T10:15:00Z'));
     const cron = parseSchedule('0 3 * * *');
-    expect(firstDue(cron, at('2026-03-10T03:00:00Z'))).toEqual(at('2026-03-11T03:00:00Z'));
-    expect(nextDue(cron, at('2026-03-10T02:59:00Z'))).toEqual(at('2026-03-10T03:00:00Z'));
+    expect(firstDue(cron, at('2026-03-10T03:00:00Z'), 'UTC')).toEqual(at('2026-03-11T03:00:00Z'));
+    expect(nextDue(cron, at('2026-03-10T02:59:00Z'), 'UTC')).toEqual(at('2026-03-10T03:00:00Z'));
+    expect(parseSchedule('every day at 03:05')).toEqual({
+      kind: 'cron',
+      expr: '5 3 * * *',
+      text: 'every day at 03:05',
+    });
     expect(() => parseSchedule('sometimes')).toThrow(/neither/);
+    expect(() => parseSchedule('every day at 24:00')).toThrow(/neither/);
     expect(() => parseSchedule('every 0s')).toThrow(/at least 1s/);
-    expect(notBeforePassed(parseNotBefore('03:00'), at('2026-03-10T02:59:59Z'))).toBe(false);
-    expect(notBeforePassed(parseNotBefore('03:00'), at('2026-03-10T03:00:00Z'))).toBe(true);
-    expect(notBeforePassed(parseNotBefore('2026-03-10T05:00:00+02:00'), at('2026-03-10T03:00:00Z'))).toBe(
-      true,
-    );
+    expect(notBeforePassed(parseNotBefore('03:00'), at('2026-03-10T02:59:59Z'), 'UTC')).toBe(false);
+    expect(notBeforePassed(parseNotBefore('03:00'), at('2026-03-10T03:00:00Z'), 'UTC')).toBe(true);
+    expect(
+      notBeforePassed(parseNotBefore('2026-03-10T05:00:00+02:00'), at('2026-03-10T03:00:00Z'), 'UTC'),
+    ).toBe(true);
     expect(() => parseNotBefore('3am')).toThrow(/HH:MM/);
-    expect(() => parseNotBefore('2026-03-10T05:00:00')).toThrow(/zone/);
+    expect(() => parseNotBefore('2026-13-10T05:00')).toThrow(/ISO date-time/);
     expect(parseDuration('20m')).toBe(1_200_000);
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('1.5h')).toBeNull();
