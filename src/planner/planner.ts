@@ -159,18 +159,22 @@ export class Planner {
   private async applyConfig(): Promise<void> {
     const { applied, kept } = await applyConfig(this.pool, this.o.settings ?? {}, this.o.instance);
     this.configApplied = true;
-    for (const a of applied)
-      if (a.value !== a.was)
-        (a.wasBy.startsWith('config') ? this.log.info : this.log.warn).call(
-          this.log,
-          { setting: a.key, value: a.value, was: a.was, wasSetBy: a.wasBy },
-          `${SETTING_ENV[a.key]}=${a.value} changed since it was last applied: planner ${a.key} is now ${a.value} (was ${a.was}, set by ${a.wasBy})`,
-        );
-    for (const [k, v] of Object.entries(this.o.settings ?? {}) as [keyof SettingValues, number][])
-      if (!applied.some((a) => a.key === k) && kept[k] !== v)
+    for (const a of applied) {
+      if (a.value === a.was) continue;
+      const byHand = a.wasBy === 'api' || a.wasBy === 'cli';
+      (byHand ? this.log.warn : this.log.info).call(
+        this.log,
+        { setting: a.key, value: a.value, was: a.was, wasSetBy: a.wasBy },
+        `${SETTING_ENV[a.key]}=${a.value} changed since it was last applied: planner ${a.key} is now ${a.value}` +
+          ` (was ${a.was}, set by ${a.wasBy})`,
+      );
+    }
+    for (const [k, v] of Object.entries(this.o.settings ?? {}) as [keyof SettingValues, number | undefined][])
+      if (v !== undefined && !applied.some((a) => a.key === k) && kept[k] !== v)
         this.log.warn(
           { setting: k, value: kept[k], configured: v, setBy: kept.updatedBy },
-          `planner ${k} stays ${kept[k]} (set by ${kept.updatedBy} at ${kept.updatedAt}); ${SETTING_ENV[k]}=${v} was already applied before, so it does not override a later change`,
+          `planner ${k} stays ${kept[k]}, set by ${kept.updatedBy} at ${kept.updatedAt}: ${SETTING_ENV[k]}=${v} ` +
+            'was applied before that, and an unchanged environment does not undo a later change',
         );
   }
 

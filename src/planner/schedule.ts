@@ -57,12 +57,20 @@ export function parseNotBefore(text: string): NotBefore {
   const t = text.trim();
   const hm = new RegExp(`^${HH_MM}$`).exec(t);
   if (hm) return { kind: 'time', minuteOfDay: Number(hm[1]) * 60 + Number(hm[2]), text: t };
-  const stamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.exec(t);
+  const stamp = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.exec(t);
   if (stamp) {
     // Without an offset the date-time is read on the process's clock; `Z` appended reads its fields.
-    const at = new Date(stamp[3] ? t : `${t}Z`);
-    if (!Number.isNaN(at.getTime()))
-      return stamp[3] ? { kind: 'at', at, text: t } : { kind: 'local', wall: at.getTime(), text: t };
+    const at = new Date(stamp[8] ? t : `${t}Z`);
+    const [y, mo, d, h, mi] = stamp.slice(1, 6).map(Number);
+    // Date would roll 02-30 over into March: the fields must name a real day and time.
+    const real = new Date(Date.UTC(y, mo - 1, d, h, mi));
+    const exact =
+      real.getUTCMonth() === mo - 1 &&
+      real.getUTCDate() === d &&
+      real.getUTCHours() === h &&
+      real.getUTCMinutes() === mi;
+    if (!Number.isNaN(at.getTime()) && exact)
+      return stamp[8] ? { kind: 'at', at, text: t } : { kind: 'local', wall: at.getTime(), text: t };
   }
   throw new ScheduleError(
     `notBefore "${text}" must be a time of day HH:MM or an ISO date-time (local to the process's time zone, or with an offset), e.g. 03:00, 2026-01-31T03:00 or 2026-01-31T03:00:00Z`,

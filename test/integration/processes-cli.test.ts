@@ -65,4 +65,39 @@ describe('sluice processes (CLI)', () => {
     expect(JSON.parse(set.out)).toMatchObject({ priority: 7, enabled: false });
     expect(JSON.parse(list.out).items.map((p: { name: string }) => p.name)).toEqual(['a']);
   });
+
+  it('shows and sets the shared slot limit and settings; refuses bad numbers and unknown zones with exit 2', async () => {
+    const [setLimit, badLimit, badHorizon, badZone] = await Promise.all([
+      sluice(db.url, ['processes', 'limit', '7', '--json']),
+      sluice(db.url, ['processes', 'limit', 'seven']),
+      sluice(db.url, ['processes', 'settings', '--reserve-horizon', '-1']),
+      sluice(db.url, [
+        'processes',
+        'add',
+        'z',
+        '--handler',
+        'sync',
+        '--kind',
+        'single',
+        '--time-zone',
+        'Nowhere/Land',
+      ]),
+    ]);
+    expect(setLimit.code, setLimit.out).toBe(0);
+    expect(JSON.parse(setLimit.out)).toMatchObject({ maxActive: 7, updatedBy: 'cli' });
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.out).toMatch(/must be an integer/);
+    expect(badHorizon.code).toBe(2);
+    expect(badHorizon.out).toMatch(/reserveHorizonMinutes/);
+    expect(badZone.code).toBe(2);
+    expect(badZone.out).toMatch(/IANA time zone/);
+    const [limit, settings, status] = await Promise.all([
+      sluice(db.url, ['processes', 'limit']),
+      sluice(db.url, ['processes', 'settings', '--default-run', '30', '--json']),
+      sluice(db.url, ['status']),
+    ]);
+    expect(limit.out).toMatch(/^slot limit 7$/m);
+    expect(JSON.parse(settings.out)).toMatchObject({ maxActive: 7, defaultRunMinutes: 30 });
+    expect(status.out).toMatch(/planner: 0 of 7 slot\(s\) active/);
+  });
 });

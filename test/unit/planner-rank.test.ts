@@ -153,6 +153,10 @@ describe('cycles, schedules, durations', () => {
     ).toBe(true);
     expect(() => parseNotBefore('3am')).toThrow(/HH:MM/);
     expect(() => parseNotBefore('2026-13-10T05:00')).toThrow(/ISO date-time/);
+    expect(() => parseNotBefore('2026-02-30T05:00')).toThrow(/ISO date-time/);
+    expect(() => parseNotBefore('2026-02-28T24:00Z')).toThrow(/ISO date-time/);
+    expect(() => parseNotBefore('2026-02-28T23:60+01:00')).toThrow(/ISO date-time/);
+    expect(parseNotBefore('2028-02-29T05:00')).toMatchObject({ kind: 'local' });
     expect(parseDuration('20m')).toBe(1_200_000);
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('1.5h')).toBeNull();
