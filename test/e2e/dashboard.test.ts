@@ -134,6 +134,39 @@ describe('dashboard in headless Chromium', () => {
     }
     await expect.poll(() => page.textContent('#q-done'), { timeout: 15_000 }).toBe('1,398');
 
+    // The slot limit from the planner panel, then a slot held for a process due in a few minutes.
+    await page.fill('#limit', '0');
+    await page.click('#limit-form button');
+    await expect.poll(() => page.textContent('#toast')).toContain('whole number from 1 to 1000');
+    await page.fill('#limit', '1');
+    await page.click('#limit-form button');
+    await expect.poll(() => page.textContent('#toast')).toContain('slot limit set to 1');
+    expect((await api(svc, 'GET', '/v1/planner/settings')).body).toMatchObject({
+      maxActive: 1,
+      updatedBy: 'api',
+    });
+    await expect.poll(() => page.textContent('#slots')).toMatch(/0 of 1 slots/);
+    const due = new Date(Date.now() + 5 * 60_000);
+    const hhmm = `${String(due.getUTCHours()).padStart(2, '0')}:${String(due.getUTCMinutes()).padStart(2, '0')}`;
+    const sync = { handler: 'sync', params: { entity: 'account', ids: ['a-1'] } };
+    expect(
+      (
+        await api(svc, 'POST', '/v1/processes', {
+          ...sync,
+          name: 'nightly-report',
+          kind: 'recurrent',
+          schedule: `every day at ${hhmm}`,
+          priority: 100,
+        })
+      ).status,
+    ).toBe(201);
+    expect((await api(svc, 'POST', '/v1/processes', { ...sync, name: 'adhoc', kind: 'single' })).status).toBe(
+      201,
+    );
+    await expect
+      .poll(() => page.textContent('#held'), { timeout: 15_000 })
+      .toMatch(/slot held for nightly-report due .+, expected 10 min \(waiting: adhoc\)/);
+
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
