@@ -22,41 +22,52 @@ function cached<T>(cache: Map<string, T>, key: string, parse: (s: string) => T):
 const ms = (col: string) => `coalesce(((extract(epoch FROM ${col}) * 1000)::bigint)::text, '')`;
 // One delimited string for all rows: parsing 10,000 typed rows costs more in node-pg than the query
 // itself. Names, schedules and reasons cannot hold the separators (control characters).
-// An upcoming process leaves out what only a start or a log entry needs (handler, schedule, decision).
+// An upcoming process leaves out what only a start or a log entry needs (handler, schedule, decision);
+// the last start and success are read only where a gate looks at them (dependencies, refresh window).
 const record = (candidate: boolean) => `concat_ws(chr(31), p.name, ${candidate ? 'p.handler' : "''"}, p.kind,
   ${candidate ? "coalesce(p.schedule, '')" : "''"}, coalesce(p.not_before, ''), array_to_string(p.depends_on, ','),
-  p.priority, p.refresh_window_minutes, p.alarmed::text, ${ms('p.next_due_at')}, ${ms('p.last_started_at')},
-  ${ms('p.last_succeeded_at')}, ${candidate ? "coalesce(p.last_decision, ''), coalesce(q.id::text, '')" : "'', ''"},
+  p.priority, p.refresh_window_minutes, p.alarmed::text, ${ms('p.next_due_at')},
+  ${ms("CASE WHEN p.depends_on <> '{}' THEN p.last_started_at END")},
+  ${ms('CASE WHEN p.refresh_window_minutes > 0 THEN p.last_succeeded_at END')},
+  ${candidate ? "coalesce(p.last_decision, ''), coalesce(q.id::text, '')" : "'', ''"},
   ${candidate ? `${ms('q.requested_at')}, coalesce(q.trigger, '')` : "'', ''"},
   (a.process IS NOT NULL)::text, p.time_zone, coalesce(p.run_p90_ms::text, ''))`;
 
+const FIELDS = 19;
+const EMPTY: string[] = [];
+
 function parse(list: string | null): { p: PlanProcess; lastDecision: string | null }[] {
-  return (list ? list.split('\x1e') : []).map((record) => {
-    const f = record.split('\x1f');
-    return {
+  // One split for every field of every row (a record is FIELDS fields; records and fields have their
+  // own separators): a split per row costs an array each.
+  // eslint-disable-next-line no-control-regex -- the separators are control characters on purpose
+  const f = list ? list.split(/[\x1e\x1f]/) : EMPTY;
+  const out: { p: PlanProcess; lastDecision: string | null }[] = [];
+  for (let i = 0; i + FIELDS <= f.length; i += FIELDS) {
+    out.push({
       p: {
-        name: f[0],
-        handler: f[1],
-        kind: f[2] as PlanProcess['kind'],
-        schedule: f[3] ? cached(scheduleCache, f[3], parseSchedule) : null,
-        notBefore: f[4] ? cached(notBeforeCache, f[4], parseNotBefore) : null,
-        timeZone: f[17],
-        dependsOn: f[5] === '' ? [] : f[5].split(','),
-        priority: Number(f[6]),
-        refreshWindowMinutes: Number(f[7]),
-        alarmed: f[8] === 'true',
-        nextDueAt: date(f[9]),
-        lastStartedAt: date(f[10]),
-        lastSucceededAt: date(f[11]),
-        expectedMs: f[18] === '' ? null : Number(f[18]),
-        queued: f[13]
-          ? { runId: f[13], requestedAt: date(f[14])!, trigger: f[15] as 'manual' | 'registered' }
+        name: f[i],
+        handler: f[i + 1],
+        kind: f[i + 2] as PlanProcess['kind'],
+        schedule: f[i + 3] ? cached(scheduleCache, f[i + 3], parseSchedule) : null,
+        notBefore: f[i + 4] ? cached(notBeforeCache, f[i + 4], parseNotBefore) : null,
+        timeZone: f[i + 17],
+        dependsOn: f[i + 5] === '' ? EMPTY : f[i + 5].split(','),
+        priority: Number(f[i + 6]),
+        refreshWindowMinutes: Number(f[i + 7]),
+        alarmed: f[i + 8] === 'true',
+        nextDueAt: date(f[i + 9]),
+        lastStartedAt: date(f[i + 10]),
+        lastSucceededAt: date(f[i + 11]),
+        expectedMs: f[i + 18] === '' ? null : Number(f[i + 18]),
+        queued: f[i + 13]
+          ? { runId: f[i + 13], requestedAt: date(f[i + 14])!, trigger: f[i + 15] as 'manual' | 'registered' }
           : null,
-        active: f[16] === 'true',
+        active: f[i + 16] === 'true',
       },
-      lastDecision: f[12] === '' ? null : f[12],
-    };
-  });
+      lastDecision: f[i + 12] === '' ? null : f[i + 12],
+    });
+  }
+  return out;
 }
 
 /** Enabled processes that are due or have a queued request, with the last decision logged for each. */

@@ -2,14 +2,14 @@ import { formatLocal, windowEnd } from './local-time';
 import {
   groupOf,
   isDue,
-  missingDeps,
+  hasMissingDeps,
   rank,
   type Decision,
   type PlanInput,
   type PlanProcess,
   type Ranked,
 } from './rank';
-import { outranks, SlotForecast } from './reserve';
+import { outranks, SlotForecast, type Upcoming } from './reserve';
 import { notBeforeOpenFrom } from './schedule';
 
 const GROUP_LABEL = ['alarmed recurrent', 'recurrent', 'single'];
@@ -20,7 +20,7 @@ const GROUP_LABEL = ['alarmed recurrent', 'recurrent', 'single'];
  * time (a dependency), or on nothing.
  */
 function fixedStart(p: PlanProcess, input: PlanInput): number | null {
-  if (missingDeps(p, input).length) return null;
+  if (hasMissingDeps(p, input)) return null;
   let t = Math.max(input.now.getTime(), p.nextDueAt && !p.queued ? p.nextDueAt.getTime() : 0);
   if (p.queued?.trigger !== 'manual' && p.refreshWindowMinutes > 0 && p.lastSucceededAt)
     t = Math.max(t, windowEnd(p.lastSucceededAt.getTime(), p.refreshWindowMinutes, p.timeZone));
@@ -97,6 +97,17 @@ export function fill(
   const gated = ranked.gated;
   let free = Math.max(0, input.freeSlots);
   const forecast = ready.length ? forecastOf(input, gated) : null;
+  // Many candidates wait for the same held slot: one reason string each.
+  const reasons = new Map<Upcoming, string>();
+  const heldReason = (h: Upcoming) => {
+    let r = reasons.get(h);
+    if (r === undefined)
+      reasons.set(
+        h,
+        (r = `slot held for ${h.name} due ${formatLocal(h.at, h.zone)}, expected ${minutes(h.expectedMs)} min`),
+      );
+    return r;
+  };
   const defaultRunMs = input.reservation?.defaultRunMs ?? 0;
   for (const p of ready) {
     const due = isDue(p, now);
@@ -108,7 +119,7 @@ export function fill(
         out.push({
           process: p,
           action: 'wait',
-          reason: `slot held for ${held.name} due ${formatLocal(held.at, held.zone)}, expected ${minutes(held.expectedMs)} min`,
+          reason: heldReason(held),
           // Not an alarm: it is not late for want of a slot, a better one is about to need it.
           alarm: false,
           heldFor: held,

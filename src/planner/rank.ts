@@ -17,7 +17,9 @@ export interface PlanProcess {
   refreshWindowMinutes: number;
   alarmed: boolean;
   nextDueAt: Date | null;
+  /** When its previous run started (the cycle its dependencies must succeed in); a pass reads it only if it has some. */
   lastStartedAt: Date | null;
+  /** Its last success; a pass reads it only if it has a refresh window. */
   lastSucceededAt: Date | null;
   /** p90 of its recent successful runs, ms (null: none yet). */
   expectedMs: number | null;
@@ -67,21 +69,21 @@ export function isDue(p: PlanProcess, now: Date): boolean {
   return p.kind === 'recurrent' && p.nextDueAt !== null && p.nextDueAt.getTime() <= now.getTime();
 }
 
-/** Dependencies that have not succeeded in the current cycle (which began when its previous run started). */
-export function missingDeps(p: PlanProcess, input: PlanInput): string[] {
-  return p.dependsOn.filter((d) => {
-    const at = input.succeededAt.get(d);
-    if (!at) return true;
-    return p.lastStartedAt !== null && at.getTime() < p.lastStartedAt.getTime();
-  });
+/** Whether dependency `d` has not succeeded in p's current cycle (which began when its previous run started). */
+function depMissing(p: PlanProcess, input: PlanInput, d: string): boolean {
+  const at = input.succeededAt.get(d);
+  return !at || (p.lastStartedAt !== null && at.getTime() < p.lastStartedAt.getTime());
 }
+
+export const hasMissingDeps = (p: PlanProcess, input: PlanInput) =>
+  p.dependsOn.some((d) => depMissing(p, input, d));
 
 /** Why a ready-looking candidate may not start now, or null if it may. */
 function blocker(p: PlanProcess, input: PlanInput, manual: boolean): string | null {
   const { now } = input;
   if (!input.canRun(p.handler)) return `handler "${p.handler}" is not registered on this instance`;
   if (p.notBefore && !notBeforePassed(p.notBefore, now, p.timeZone)) return `not before ${p.notBefore.text}`;
-  const missing = missingDeps(p, input);
+  const missing = p.dependsOn.filter((d) => depMissing(p, input, d));
   if (missing.length) return `waiting for ${missing.join(', ')} to succeed in this cycle`;
   if (!manual && p.refreshWindowMinutes > 0 && p.lastSucceededAt) {
     const end = windowEnd(p.lastSucceededAt.getTime(), p.refreshWindowMinutes, p.timeZone);
