@@ -36,6 +36,10 @@ declare module 'autocannon' {
     /** Responses by status code. */
     statusCodeStats?: Record<string, { count: number }>;
   }
-  function autocannon(opts: Options): Promise<Result>;
+  /** The running load: a promise of its result that can also be stopped early. */
+  interface Instance extends Promise<Result> {
+    stop(): void;
+  }
+  function autocannon(opts: Options): Instance;
   export default autocannon;
 }

@@ -35,7 +35,8 @@ describe('verify before you count: a flood of unsigned webhooks', () => {
     const flood = autocannon({
       url: `${svc.url}/v1/webhooks/shop`,
       connections: 20,
-      duration: 4,
+      // Runs until the real sender is done (stopped below), however slow a loaded machine makes it.
+      duration: 120,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: garbage,
@@ -55,10 +56,9 @@ describe('verify before you count: a flood of unsigned webhooks', () => {
       ],
     });
 
-    // The real sender: 10 signed deliveries a second (a fifth of the limit) while the flood runs.
+    // The real sender: 20 signed deliveries, 10 a second (a fifth of the limit), while the flood runs.
     const real: number[] = [];
-    const deadline = Date.now() + 3500;
-    for (let i = 0; Date.now() < deadline; i++) {
+    for (let i = 0; i < 20; i++) {
       const raw = JSON.stringify({ entity: 'account', op: 'update', id: `real-${i}`, deliveryId: `d-${i}` });
       const res = await fetch(`${svc.url}/v1/webhooks/shop`, {
         method: 'POST',
@@ -68,13 +68,13 @@ describe('verify before you count: a flood of unsigned webhooks', () => {
       real.push(res.status);
       await new Promise((r) => setTimeout(r, 100));
     }
+    flood.stop();
     const result = await flood;
 
     const byStatus = Object.fromEntries(
       Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]),
     );
     console.log(`flood: ${JSON.stringify(byStatus)}; real sender: ${real.length} deliveries`);
-    expect(real.length).toBeGreaterThanOrEqual(10);
     expect(real.filter((s) => s !== 202)).toEqual([]);
     expect(byStatus['429'] ?? 0).toBeGreaterThan(0);
     expect(byStatus['401'] ?? 0).toBeGreaterThan(0);
