@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { capturesWaiting } from '../db/capture/backlog';
 import { fanOutCaptures } from '../db/capture/fan-out';
 import { WakeableLoop } from '../lib/wakeable-loop';
 import { countIngested } from '../metrics/ingest-counter';
@@ -6,9 +7,14 @@ import { countIngested } from '../metrics/ingest-counter';
 export interface FanOutOptions {
   /** Changes per transaction (a 1,000,000-row UPDATE goes out in slices of this many). */
   sliceSize: number;
-  /** Fallback poll when no NOTIFY arrives, ms. */
-  pollMs: number;
+  /** How soon it looks at the journal again after changes went out, ms (changes arriving meanwhile go out together). */
+  busyPollMs: number;
+  /** Longest wait between looks while the journal stays empty, ms (the wait doubles from busyPollMs up to this). */
+  idlePollMs: number;
 }
+
+/** A round of this many changes may have left more behind: the next one starts at once. */
+const FULL_ROUND = 1000;
 
 export interface FanOutStats {
   state: 'idle' | 'fanning-out' | 'error' | 'stopped';
@@ -19,9 +25,11 @@ export interface FanOutStats {
 type Log = { warn(o: object, m: string): void };
 
 /**
- * Turns trigger captures (journaled in the writer's transaction) into events, woken by the triggers'
- * NOTIFY and polling as the fallback. Every process runs one; the database lets one at a time work and
- * the others step back (-1), so per-record order holds across processes.
+ * Turns trigger captures (journaled in the writer's transaction) into events. Triggers do not NOTIFY (it
+ * would serialise the writers' commits), so it looks at the journal itself: every busyPollMs while changes
+ * come in, backing off to idlePollMs while none do; a NOTIFY (wake) only makes it look at once. Every
+ * process runs one; the database lets one at a time work and the others step back (-1), so per-record
+ * order holds across processes.
  */
 export class CaptureFanOut extends WakeableLoop {
   private readonly s: FanOutStats = { state: 'idle', fannedOut: 0, lastError: null };
@@ -46,10 +54,13 @@ export class CaptureFanOut extends WakeableLoop {
 
   protected async run(): Promise<void> {
     let backoff = 250;
+    let idle = this.opts.busyPollMs;
     while (!this.stopping) {
       try {
         this.signal.reset();
-        const n = await fanOutCaptures(this.pool, this.opts.sliceSize);
+        const n = (await capturesWaiting(this.pool))
+          ? await fanOutCaptures(this.pool, this.opts.sliceSize)
+          : 0;
         this.s.lastError = null;
         backoff = 250;
         if (n > 0) {
@@ -58,11 +69,14 @@ export class CaptureFanOut extends WakeableLoop {
           // Counted where they become events: by the process that fanned them out.
           countIngested('trigger', n);
           this.onFannedOut?.();
-          continue;
+          idle = this.opts.busyPollMs;
+          if (n >= FULL_ROUND) continue;
+        } else if (n === 0) {
+          this.s.state = 'idle';
+          idle = Math.min(idle * 2, this.opts.idlePollMs);
         }
-        this.s.state = 'idle';
         // -1: another process holds the fan-out; look again soon in case it stopped just before a commit.
-        await this.signal.sleep(n < 0 ? Math.min(50, this.opts.pollMs) : this.opts.pollMs);
+        await this.signal.sleep(n === 0 ? idle : this.opts.busyPollMs);
       } catch (err) {
         const message = (err as Error).message;
         if (this.s.state !== 'error') this.log.warn({ err: message }, 'capture fan-out failed; will retry');

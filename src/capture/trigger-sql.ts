@@ -25,11 +25,25 @@ export interface ColumnInfo {
 /** Rows up to which a statement's capture runs with a cached plan (above it, planned for its real size). */
 const SMALL_STATEMENT = 200;
 
+/**
+ * The version of the generated SQL, kept in sluice_capture.trigger_version: captures installed by an older
+ * Sluice are rewritten at start (upgradeCaptures). Bump it whenever triggerFunctionSql or rowsFunctionSql changes.
+ */
+export const TRIGGER_VERSION = 2;
+
 export const TRIGGER_NAMES = {
   insert: 'sluice_capture_insert',
   update: 'sluice_capture_update',
   delete: 'sluice_capture_delete',
 } as const;
+
+/**
+ * The one place the generated SQL names Sluice's own objects (functions and the journal): trigger functions
+ * run with the writer's search_path, so every such name is qualified with Sluice's schema, here.
+ */
+export function sluiceObject(sluiceSchema: string, name: string): string {
+  return `${qi(sluiceSchema)}.${qi(name)}`;
+}
 
 /** One function per captured table, named from a hash so every name stays a valid identifier. */
 export function functionName(schema: string, table: string): string {
@@ -65,70 +79,63 @@ export function rowsFunctionName(schema: string, table: string): string {
 /**
  * The trigger function of one captured table, shared by its three statement-level triggers. Each
  * statement writes one journal row per op (sluice_capture_batch: the ids, aggregated over the transition
- * table) in the writer's transaction; sluice_fan_out_captures() turns them into events after commit.
- * Row images are taken here only for deletes (the row is gone afterwards) and with `payload: exact`.
- * UPDATE is one FULL JOIN of the old and new rows on the key: a matched row counts when a watched column
- * changed, an unmatched old key is a delete and an unmatched new key an insert (a key change).
+ * table) in the writer's transaction, and nothing else: no NOTIFY (Postgres serialises the commits of
+ * notifying transactions; the fan-out polls the journal's sequence instead). sluice_fan_out_captures()
+ * turns journal rows into events after commit. Row images are taken here only for deletes (the row is
+ * gone afterwards) and with `payload: exact`. UPDATE is one FULL JOIN of the old and new rows on the key:
+ * a matched row counts when a watched column changed, an unmatched old key is a delete and an unmatched
+ * new key an insert (a key change).
  */
 export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], sluiceSchema: string): string {
-  const fn = `${qi(sluiceSchema)}.${qi(functionName(spec.schema, spec.table))}`;
-  const journal = `${qi(sluiceSchema)}.sluice_capture_batch`;
+  const fn = sluiceObject(sluiceSchema, functionName(spec.schema, spec.table));
+  const journal = sluiceObject(sluiceSchema, 'sluice_capture_batch');
   const id = qi(spec.idColumn);
   const head = `${ql(spec.schema)}, ${ql(spec.table)}, ${ql(spec.entity)}`;
   const source = ql(`trigger:${spec.schema}.${spec.table}`);
   const exact = spec.payload === 'exact';
-  const images = (alias: string, filter = '') =>
-    exact || alias === 'o' ? `array_agg(${payloadExpr(alias, spec)})${filter}` : 'NULL::jsonb[]';
   const cols = '(schema_name, table_name, entity, op, source, ids, payloads, size)';
-  // EXECUTE: planned afresh with the transition table's real size (a cached plan made for a 1-row
-  // statement would nest-loop through a 50,000-row one). Names are plain identifiers: no $ inside.
-  // The function's own work_mem keeps the key join an in-memory hash join (the default 4 MB sorts a
-  // 50,000-row statement on disk), and JIT is off: compiling costs more than these plans run.
-  // Small statements (the usual OLTP write) run the same SQL statically: its plan is cached per session,
-  // where planning it afresh cost more than the rest of the trigger.
-  const sized = (
-    transition: string,
-    sql: string,
-  ) => `IF (SELECT count(*) FROM ${transition}) <= ${SMALL_STATEMENT} THEN
-      ${sql};
-    ELSE
-      EXECUTE $q$${sql}$q$;
-    END IF;`;
-  const single = (op: string, alias: string, from: string) =>
-    sized(
-      from,
-      `INSERT INTO ${journal} ${cols} SELECT ${head}, '${op}', ${source}, array_agg(${alias}.${id}::text), ${images(alias)}, count(*) FROM ${from} ${alias} HAVING count(*) > 0`,
-    );
-  const upd = `o.${id} IS NOT NULL AND n.${id} IS NOT NULL AND ${changedExpr(watched)}`;
-  const f = (cond: string) => ` FILTER (WHERE ${cond})`;
-  const update = sized(
-    'sluice_new',
-    `INSERT INTO ${journal} ${cols}
-    SELECT ${head}, v.op, ${source}, v.ids, v.images, cardinality(v.ids)
-      FROM (SELECT array_agg(o.${id}::text)${f(`n.${id} IS NULL`)} AS del, ${images('o', f(`n.${id} IS NULL`))} AS del_images,
-                   array_agg(n.${id}::text)${f(upd)} AS upd, ${images('n', f(upd))} AS upd_images,
-                   array_agg(n.${id}::text)${f(`o.${id} IS NULL`)} AS ins, ${images('n', f(`o.${id} IS NULL`))} AS ins_images
-              FROM sluice_old o FULL JOIN sluice_new n ON o.${id} = n.${id}) x
-     CROSS JOIN LATERAL (VALUES (1, 'delete', x.del, x.del_images), (2, 'update', x.upd, x.upd_images),
-                                (3, 'insert', x.ins, x.ins_images)) v(k, op, ids, images)
-     WHERE v.ids IS NOT NULL ORDER BY v.k`,
-  );
+  const single = (op: string, alias: string) => {
+    const images = exact || op === 'delete' ? `array_agg(${payloadExpr(alias, spec)})` : 'NULL::jsonb[]';
+    const from = alias === 'n' ? 'sluice_new' : 'sluice_old';
+    return `INSERT INTO ${journal} ${cols} SELECT ${head}, '${op}', ${source}, array_agg(${alias}.${id}::text), ${images}, count(*) FROM ${from} ${alias} HAVING count(*) > 0`;
+  };
+  // A row image where the change needs one: a delete's old row; with exact, also the new row.
+  const image = exact
+    ? `CASE WHEN n.${id} IS NULL THEN ${payloadExpr('o', spec)} ELSE ${payloadExpr('n', spec)} END`
+    : `CASE WHEN n.${id} IS NULL THEN ${payloadExpr('o', spec)} END`;
+  const images = exact ? 'array_agg(c.image)' : `CASE WHEN c.op = 'delete' THEN array_agg(c.image) END`;
+  // One row per op, delete < insert < update (ops of one statement touch different records).
+  const update = `INSERT INTO ${journal} ${cols}
+    SELECT ${head}, c.op, ${source}, array_agg(c.id), ${images}, count(*)
+      FROM (SELECT CASE WHEN n.${id} IS NULL THEN 'delete' WHEN o.${id} IS NULL THEN 'insert' ELSE 'update' END AS op,
+                   coalesce(n.${id}, o.${id})::text AS id, ${image} AS image
+              FROM sluice_old o FULL JOIN sluice_new n ON o.${id} = n.${id}
+             WHERE o.${id} IS NULL OR n.${id} IS NULL OR ${changedExpr(watched)}) c
+     GROUP BY c.op ORDER BY c.op`;
+  // Inserts and deletes are one aggregate over one transition table: the same plan fits any size. The
+  // UPDATE's join does not: a plan cached for a 1-row statement is reused (it is planned once per session)
+  // for small ones, and a big one is planned for its real size (EXECUTE) with the memory to hash it and
+  // without JIT (compiling costs more than these plans run), both set for that statement only.
   return `
-CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql
-  SET work_mem = '64MB' SET jit = off AS $sluice$
-DECLARE journaled integer;
+CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sluice$
+DECLARE
+  work_mem_was text;
+  jit_was text;
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    ${single('insert', 'n', 'sluice_new')}
-  ELSIF TG_OP = 'UPDATE' THEN
-    ${update}
+  IF TG_OP = 'UPDATE' THEN
+    IF (SELECT count(*) FROM sluice_new) <= ${SMALL_STATEMENT} THEN
+      ${update};
+    ELSE
+      work_mem_was := current_setting('work_mem');
+      jit_was := current_setting('jit');
+      PERFORM set_config('work_mem', '64MB', true), set_config('jit', 'off', true);
+      EXECUTE $q$${update}$q$;
+      PERFORM set_config('work_mem', work_mem_was, true), set_config('jit', jit_was, true);
+    END IF;
+  ELSIF TG_OP = 'INSERT' THEN
+    ${single('insert', 'n')};
   ELSE
-    ${single('delete', 'o', 'sluice_old')}
-  END IF;
-  GET DIAGNOSTICS journaled = ROW_COUNT;
-  -- Wakes the fan-out at commit (a latency hint: it also polls).
-  IF journaled > 0 THEN
-    PERFORM pg_notify('sluice', '');
+    ${single('delete', 'o')};
   END IF;
   RETURN NULL;
 END
@@ -142,7 +149,7 @@ $sluice$`;
  * position).
  */
 export function rowsFunctionSql(spec: CaptureSpec, sluiceSchema: string): string {
-  const fn = `${qi(sluiceSchema)}.${qi(rowsFunctionName(spec.schema, spec.table))}`;
+  const fn = sluiceObject(sluiceSchema, rowsFunctionName(spec.schema, spec.table));
   const table = `${qi(spec.schema)}.${qi(spec.table)}`;
   const id = qi(spec.idColumn);
   return `
@@ -157,7 +164,7 @@ $sluice$`;
 /** The three statement-level triggers (transition tables are allowed only on single-event triggers). */
 export function createTriggersSql(spec: CaptureSpec, sluiceSchema: string): string[] {
   const table = `${qi(spec.schema)}.${qi(spec.table)}`;
-  const fn = `${qi(sluiceSchema)}.${qi(functionName(spec.schema, spec.table))}`;
+  const fn = sluiceObject(sluiceSchema, functionName(spec.schema, spec.table));
   return [
     `CREATE OR REPLACE TRIGGER ${TRIGGER_NAMES.insert} AFTER INSERT ON ${table}
        REFERENCING NEW TABLE AS sluice_new FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,

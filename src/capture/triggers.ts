@@ -11,6 +11,7 @@ import {
   rowsFunctionSql,
   triggerFunctionSql,
   TRIGGER_NAMES,
+  TRIGGER_VERSION,
   type PayloadMode,
   type CaptureSpec,
   type ColumnInfo,
@@ -116,6 +117,27 @@ async function hasEquality(db: PoolClient, type: string): Promise<boolean> {
   }
 }
 
+/** The schema Sluice's functions live in (where the generated functions go). */
+export async function sluiceSchemaOf(db: PoolClient): Promise<string> {
+  const [{ schema }] = await rows<{ schema: string }>(
+    db,
+    `SELECT n.nspname AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.proname = 'sluice_enqueue' LIMIT 1`,
+  );
+  return schema;
+}
+
+/** (Re)writes the trigger function and the row reader of one capture; takes no lock on the captured table. */
+export async function installFunctions(
+  db: PoolClient,
+  spec: CaptureSpec,
+  watched: ColumnInfo[],
+  sluiceSchema: string,
+): Promise<void> {
+  await db.query(triggerFunctionSql(spec, watched, sluiceSchema));
+  await db.query(rowsFunctionSql(spec, sluiceSchema));
+}
+
 /**
  * Installs (or re-installs, with new options) the capture of one table: its trigger function, three
  * statement-level triggers and the registry row, all in one transaction. Idempotent.
@@ -123,20 +145,16 @@ async function hasEquality(db: PoolClient, type: string): Promise<boolean> {
 export async function addCapture(pool: Pool, input: CaptureAddInput): Promise<CapturedTable> {
   return inTransaction(pool, async (client) => {
     const { spec, watched } = await resolveSpec(client, input);
-    const [{ schema: sluiceSchema }] = await rows<{ schema: string }>(
-      client,
-      `SELECT n.nspname AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE p.proname = 'sluice_enqueue' LIMIT 1`,
-    );
-    await client.query(triggerFunctionSql(spec, watched, sluiceSchema));
-    await client.query(rowsFunctionSql(spec, sluiceSchema));
+    const sluiceSchema = await sluiceSchemaOf(client);
+    await installFunctions(client, spec, watched, sluiceSchema);
     for (const sql of createTriggersSql(spec, sluiceSchema)) await client.query(sql);
     await client.query(
-      `INSERT INTO sluice_capture (schema_name, table_name, entity, id_column, columns, function_name, payload, rows_function)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO sluice_capture (schema_name, table_name, entity, id_column, columns, function_name, payload, rows_function,
+                                   trigger_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (schema_name, table_name) DO UPDATE SET entity = excluded.entity, id_column = excluded.id_column,
          columns = excluded.columns, function_name = excluded.function_name, payload = excluded.payload,
-         rows_function = excluded.rows_function, updated_at = now()`,
+         rows_function = excluded.rows_function, trigger_version = excluded.trigger_version, updated_at = now()`,
       [
         spec.schema,
         spec.table,
@@ -146,6 +164,7 @@ export async function addCapture(pool: Pool, input: CaptureAddInput): Promise<Ca
         functionName(spec.schema, spec.table),
         spec.payload,
         rowsFunctionName(spec.schema, spec.table),
+        TRIGGER_VERSION,
       ],
     );
     const [row] = (await listCaptures(client)).filter(

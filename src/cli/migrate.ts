@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { upgradeCaptures } from '../capture/upgrade';
 import { migrate } from '../db/migrate';
+import { poolOf } from '../db/pool';
 import { output, withDb } from './util';
 
 export function registerMigrate(program: Command): void {
@@ -10,8 +12,17 @@ export function registerMigrate(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDb(async (ds) => {
         const applied = await migrate(ds);
-        output(opts.json, { applied }, () =>
-          applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date',
+        const captures = await upgradeCaptures(poolOf(ds));
+        output(opts.json, { applied, captures }, () =>
+          [
+            applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date',
+            ...(captures.upgraded.length
+              ? [`capture triggers upgraded: ${captures.upgraded.join(', ')}`]
+              : []),
+            ...captures.failed.map(
+              (f) => `capture trigger of ${f.table} not upgraded (${f.error}): run capture add again`,
+            ),
+          ].join('\n'),
         );
       });
     });

@@ -14,6 +14,7 @@ import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
 import { syncRoutes } from '../db/queue/sync-routes';
 import { CaptureFanOut } from '../capture/fan-out';
+import { logCaptureUpgrade, upgradeCaptures } from '../capture/upgrade';
 import { DrainConsumer } from '../drain/consumer';
 import { Leader } from '../drain/leader';
 import { Pruner } from '../drain/pruner';
@@ -87,6 +88,7 @@ export async function startService(
   const pool = poolOf(ds);
   // An idle client that loses its server must not crash the process: the pool drops it and reconnects.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres pool client error'));
+  logCaptureUpgrade(await upgradeCaptures(pool), logger);
   await syncRoutes(pool, config.routes);
 
   const kafkaInfo = await resolveKafka(env, logger);
@@ -136,7 +138,7 @@ export async function startService(
   // journal rows it consumes go in the same transaction, so a commit lost in a crash is simply redone.
   const fanOut = new CaptureFanOut(
     drainPool,
-    { sliceSize: 10_000, pollMs: env.SLUICE_POLL_MS },
+    { sliceSize: 10_000, busyPollMs: 5, idlePollMs: Math.min(env.SLUICE_POLL_MS, 250) },
     logger.child({ part: 'capture' }),
   );
   const wakeAll = () => {

@@ -15,3 +15,15 @@ export async function captureBacklog(db: Queryable): Promise<CaptureBacklog> {
   );
   return { changes: Number(r.n ?? 0), oldestAgeMs: r.age_ms };
 }
+
+/**
+ * Whether the journal holds a committed capture not yet fanned out: the fan-out's "anything new?" look,
+ * one probe of the journal's key index (microseconds), made often while writers are busy.
+ */
+export async function capturesWaiting(db: Queryable): Promise<boolean> {
+  const [r] = await rows<{ waiting: boolean }>(
+    db,
+    `SELECT EXISTS (SELECT 1 FROM sluice_capture_batch ORDER BY id LIMIT 1) AS waiting`,
+  );
+  return r.waiting;
+}
