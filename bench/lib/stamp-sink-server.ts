@@ -1,9 +1,10 @@
 // A loopback HTTP sink in its own process that answers 200 at once and stamps when each call arrived
-// (wall clock in ms with sub-ms precision, comparable across processes), keyed by the body's recordId.
+// (wall clock in ms with sub-ms precision, comparable across processes), keyed by the body's recordId,
+// with the op and the payload's `written_at` (a wall-clock ms a writer put in the row) when there is one.
 import { createServer } from 'node:http';
 
 const now = () => performance.timeOrigin + performance.now();
-let stamps: Array<[string, number]> = [];
+let stamps: Array<[string, number, string?, number?]> = [];
 const server = createServer((req, res) => {
   const at = now();
   const chunks: Buffer[] = [];
@@ -12,7 +13,12 @@ const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('ok');
     try {
-      stamps.push([(JSON.parse(Buffer.concat(chunks).toString()) as { recordId: string }).recordId, at]);
+      const b = JSON.parse(Buffer.concat(chunks).toString()) as {
+        recordId: string;
+        op?: string;
+        payload?: { written_at?: number } | null;
+      };
+      stamps.push([b.recordId, at, b.op, b.payload?.written_at]);
     } catch {
       // not ours
     }

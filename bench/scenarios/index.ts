@@ -8,6 +8,7 @@ import { backlogCurve } from './backlog-curve';
 import { calloutComposite } from './callout-composite';
 import { calloutOverhead } from './callout-overhead';
 import { captureIngest } from './capture-ingest';
+import { captureOltp } from './capture-oltp';
 import { captureRelay } from './capture-relay';
 import { captureTrigger } from './capture-trigger';
 import { drainBacklog } from './drain-backlog';
@@ -40,6 +41,7 @@ export const scenarios: Scenario[] = [
   backlogCurve,
   captureIngest,
   captureTrigger,
+  captureOltp,
   captureRelay,
   hostileLargestRequest,
 ];

@@ -16,6 +16,11 @@ export interface FanOutOptions {
 /** A round of this many changes may have left more behind: the next one starts at once. */
 const FULL_ROUND = 1000;
 
+/** The service's settings: slices of 10,000; a look every 5 ms while busy, at most every 250 ms (or pollMs) idle. */
+export function fanOutOptions(pollMs: number): FanOutOptions {
+  return { sliceSize: 10_000, busyPollMs: 5, idlePollMs: Math.min(pollMs, 250) };
+}
+
 export interface FanOutStats {
   state: 'idle' | 'fanning-out' | 'error' | 'stopped';
   fannedOut: number;

@@ -22,6 +22,8 @@ export interface ColumnInfo {
   comparable: boolean;
 }
 
+/** Rows up to which a statement journals one row per change (no aggregate to set up). */
+const TINY_STATEMENT = 8;
 /** Rows up to which a statement's capture runs with a cached plan (above it, planned for its real size). */
 const SMALL_STATEMENT = 200;
 
@@ -78,13 +80,20 @@ export function rowsFunctionName(schema: string, table: string): string {
 
 /**
  * The trigger function of one captured table, shared by its three statement-level triggers. Each
- * statement writes one journal row per op (sluice_capture_batch: the ids, aggregated over the transition
- * table) in the writer's transaction, and nothing else: no NOTIFY (Postgres serialises the commits of
- * notifying transactions; the fan-out polls the journal's sequence instead). sluice_fan_out_captures()
- * turns journal rows into events after commit. Row images are taken here only for deletes (the row is
- * gone afterwards) and with `payload: exact`. UPDATE is one FULL JOIN of the old and new rows on the key:
- * a matched row counts when a watched column changed, an unmatched old key is a delete and an unmatched
- * new key an insert (a key change).
+ * statement journals its changes (sluice_capture_batch) in the writer's transaction, and does nothing else:
+ * no NOTIFY (Postgres serialises the commits of notifying transactions; the fan-out looks at the journal
+ * instead). sluice_fan_out_captures() turns journal rows into events after commit. Row images are taken
+ * here only for deletes (the row is gone afterwards) and with `payload: exact`. UPDATE is a FULL JOIN of
+ * the old and new rows on the key: a matched row counts when a watched column changed, an unmatched old
+ * key is a delete and an unmatched new key an insert (a key change).
+ *
+ * Three sizes, by the statement's row count: up to TINY_STATEMENT rows (the usual OLTP write), one journal
+ * row per change, with no aggregate to set up (that set-up was most of the trigger's cost on one row); up to
+ * SMALL_STATEMENT, one journal row per op, ids aggregated; both run plans cached per session, made for a
+ * small statement. Bigger ones are planned for their real size (EXECUTE: a cached plan made for a 1-row
+ * statement would be reused for a 50,000-row one), with the memory to hash the join and without JIT
+ * (compiling costs more than these plans run), both set for that statement only: a SET clause on the
+ * function would cost every call.
  */
 export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], sluiceSchema: string): string {
   const fn = sluiceObject(sluiceSchema, functionName(spec.schema, spec.table));
@@ -93,49 +102,64 @@ export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], slu
   const head = `${ql(spec.schema)}, ${ql(spec.table)}, ${ql(spec.entity)}`;
   const source = ql(`trigger:${spec.schema}.${spec.table}`);
   const exact = spec.payload === 'exact';
-  const cols = '(schema_name, table_name, entity, op, source, ids, payloads, size)';
-  const single = (op: string, alias: string) => {
-    const images = exact || op === 'delete' ? `array_agg(${payloadExpr(alias, spec)})` : 'NULL::jsonb[]';
-    const from = alias === 'n' ? 'sluice_new' : 'sluice_old';
-    return `INSERT INTO ${journal} ${cols} SELECT ${head}, '${op}', ${source}, array_agg(${alias}.${id}::text), ${images}, count(*) FROM ${from} ${alias} HAVING count(*) > 0`;
+  const insert = `INSERT INTO ${journal} (schema_name, table_name, entity, op, source, ids, payloads, size)`;
+  const img = (alias: string) => payloadExpr(alias, spec);
+  const single = (op: 'insert' | 'delete') => {
+    const a = op === 'insert' ? 'n' : 'o';
+    const from = `FROM ${op === 'insert' ? 'sluice_new' : 'sluice_old'} ${a}`;
+    const keep = exact || op === 'delete';
+    return {
+      tiny: `${insert} SELECT ${head}, '${op}', ${source}, ARRAY[${a}.${id}::text], ${keep ? `ARRAY[${img(a)}]` : 'NULL'}, 1 ${from}`,
+      small: `${insert} SELECT ${head}, '${op}', ${source}, array_agg(${a}.${id}::text), ${keep ? `array_agg(${img(a)})` : 'NULL'}, count(*) ${from} HAVING count(*) > 0`,
+    };
   };
+  const op = `CASE WHEN n.${id} IS NULL THEN 'delete' WHEN o.${id} IS NULL THEN 'insert' ELSE 'update' END`;
   // A row image where the change needs one: a delete's old row; with exact, also the new row.
   const image = exact
-    ? `CASE WHEN n.${id} IS NULL THEN ${payloadExpr('o', spec)} ELSE ${payloadExpr('n', spec)} END`
-    : `CASE WHEN n.${id} IS NULL THEN ${payloadExpr('o', spec)} END`;
-  const images = exact ? 'array_agg(c.image)' : `CASE WHEN c.op = 'delete' THEN array_agg(c.image) END`;
-  // One row per op, delete < insert < update (ops of one statement touch different records).
-  const update = `INSERT INTO ${journal} ${cols}
-    SELECT ${head}, c.op, ${source}, array_agg(c.id), ${images}, count(*)
-      FROM (SELECT CASE WHEN n.${id} IS NULL THEN 'delete' WHEN o.${id} IS NULL THEN 'insert' ELSE 'update' END AS op,
-                   coalesce(n.${id}, o.${id})::text AS id, ${image} AS image
-              FROM sluice_old o FULL JOIN sluice_new n ON o.${id} = n.${id}
-             WHERE o.${id} IS NULL OR n.${id} IS NULL OR ${changedExpr(watched)}) c
-     GROUP BY c.op ORDER BY c.op`;
-  // Inserts and deletes are one aggregate over one transition table: the same plan fits any size. The
-  // UPDATE's join does not: a plan cached for a 1-row statement is reused (it is planned once per session)
-  // for small ones, and a big one is planned for its real size (EXECUTE) with the memory to hash it and
-  // without JIT (compiling costs more than these plans run), both set for that statement only.
-  return `
-CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sluice$
-DECLARE
-  work_mem_was text;
-  jit_was text;
-BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    IF (SELECT count(*) FROM sluice_new) <= ${SMALL_STATEMENT} THEN
-      ${update};
+    ? `CASE WHEN n.${id} IS NULL THEN ${img('o')} ELSE ${img('n')} END`
+    : `CASE WHEN n.${id} IS NULL THEN ${img('o')} END`;
+  const joined = `FROM sluice_old o FULL JOIN sluice_new n ON o.${id} = n.${id}
+             WHERE o.${id} IS NULL OR n.${id} IS NULL OR ${changedExpr(watched)}`;
+  const update = {
+    tiny: `${insert}
+    SELECT ${head}, ${op}, ${source}, ARRAY[coalesce(n.${id}, o.${id})::text],
+           ${exact ? `ARRAY[${image}]` : `CASE WHEN n.${id} IS NULL THEN ARRAY[${img('o')}] END`}, 1
+      ${joined}`,
+    // One row per op, delete < insert < update (ops of one statement touch different records).
+    small: `${insert}
+    SELECT ${head}, c.op, ${source}, array_agg(c.id), ${exact ? 'array_agg(c.image)' : `CASE WHEN c.op = 'delete' THEN array_agg(c.image) END`}, count(*)
+      FROM (SELECT ${op} AS op, coalesce(n.${id}, o.${id})::text AS id, ${image} AS image
+              ${joined}) c
+     GROUP BY c.op ORDER BY c.op`,
+  };
+  const sized = (
+    transition: string,
+    sql: { tiny: string; small: string },
+  ) => `stmt_rows := (SELECT count(*) FROM ${transition});
+    IF stmt_rows <= ${TINY_STATEMENT} THEN
+      ${sql.tiny};
+    ELSIF stmt_rows <= ${SMALL_STATEMENT} THEN
+      ${sql.small};
     ELSE
       work_mem_was := current_setting('work_mem');
       jit_was := current_setting('jit');
       PERFORM set_config('work_mem', '64MB', true), set_config('jit', 'off', true);
-      EXECUTE $q$${update}$q$;
+      EXECUTE $q$${sql.small}$q$;
       PERFORM set_config('work_mem', work_mem_was, true), set_config('jit', jit_was, true);
-    END IF;
+    END IF;`;
+  return `
+CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sluice$
+DECLARE
+  stmt_rows bigint;
+  work_mem_was text;
+  jit_was text;
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    ${sized('sluice_new', update)}
   ELSIF TG_OP = 'INSERT' THEN
-    ${single('insert', 'n')};
+    ${sized('sluice_new', single('insert'))}
   ELSE
-    ${single('delete', 'o')};
+    ${sized('sluice_old', single('delete'))}
   END IF;
   RETURN NULL;
 END

@@ -13,7 +13,7 @@ import { createDataSource } from '../db/data-source';
 import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
 import { syncRoutes } from '../db/queue/sync-routes';
-import { CaptureFanOut } from '../capture/fan-out';
+import { CaptureFanOut, fanOutOptions } from '../capture/fan-out';
 import { logCaptureUpgrade, upgradeCaptures } from '../capture/upgrade';
 import { DrainConsumer } from '../drain/consumer';
 import { Leader } from '../drain/leader';
@@ -138,7 +138,7 @@ export async function startService(
   // journal rows it consumes go in the same transaction, so a commit lost in a crash is simply redone.
   const fanOut = new CaptureFanOut(
     drainPool,
-    { sliceSize: 10_000, busyPollMs: 5, idlePollMs: Math.min(env.SLUICE_POLL_MS, 250) },
+    fanOutOptions(env.SLUICE_POLL_MS),
     logger.child({ part: 'capture' }),
   );
   const wakeAll = () => {

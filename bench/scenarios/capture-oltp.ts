@@ -1,0 +1,194 @@
+import { Pool } from 'pg';
+import { CaptureFanOut, fanOutOptions } from '../../src/capture/fan-out';
+import { addCapture } from '../../src/capture/triggers';
+import { pgbenchScript, pgbenchVersion, runPgbench } from '../lib/pgbench';
+import { sinkRoute, sluiceDrain } from '../lib/sluice-drain';
+import { startStampSink, type Stamp } from '../lib/stamp-sink';
+import type { Scenario, ScenarioResult } from '../lib/types';
+
+const ROWS = 10_000;
+const ROUNDS = 3;
+const silent = { warn() {} };
+const NOW_MS = 'extract(epoch FROM clock_timestamp()) * 1000';
+
+/** One-row transactions as an application writes them: an UPDATE of a random row, now and then an upsert or a delete. */
+const script = (t: string) => `\\set id random(1, ${ROWS})
+\\set r random(1, 100)
+\\if :r <= 3
+INSERT INTO ${t} (id, email, score, written_at) VALUES (:id, 'user' || :id || '@example.com', 0, ${NOW_MS})
+  ON CONFLICT (id) DO UPDATE SET score = ${t}.score + 1, written_at = excluded.written_at;
+\\elif :r <= 5
+DELETE FROM ${t} WHERE id = :id;
+\\else
+UPDATE ${t} SET score = score + 1, written_at = ${NOW_MS} WHERE id = :id;
+\\endif
+`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const r1 = (x: number) => Number(x.toFixed(1));
+
+/**
+ * Many writers on a captured table: pgbench runs one-row transactions (8 writers, then 1) on a 10,000-row
+ * table and on its uncaptured twin, in alternating order, with Sluice fanning out and draining into a
+ * loopback sink all along (as `sluice start` would). Figures: captured / uncaptured TPS of each round
+ * (median of 3); while the 8 writers run at full speed, the time from each change's statement
+ * (clock_timestamp() written into the row, just before its commit) to its callout at the sink; and how long
+ * after pgbench's end the last callout arrives.
+ */
+export const captureOltp: Scenario = {
+  id: 'capture-oltp',
+  title: 'Capture: concurrent one-row writers (pgbench), captured vs uncaptured',
+  run: async (ctx, { quick }) => {
+    const version = pgbenchVersion();
+    if (!version) {
+      ctx.log(
+        'SKIPPED: pgbench not found on PATH (Debian/Ubuntu: apt-get install postgresql-client); capture-oltp needs it',
+      );
+      return [];
+    }
+    const seconds = quick ? 4 : 10;
+    const sink = await startStampSink();
+    const db = await ctx.freshDatabase('bench_oltp');
+    const fanPool = new Pool({ connectionString: db.url, max: 2, options: '-c synchronous_commit=off' });
+    fanPool.on('error', () => undefined); // the database is dropped at the end
+    const s = await sluiceDrain(db.pool, db.url, sinkRoute(sink.url, ctx.concurrency));
+    const fanOut = new CaptureFanOut(fanPool, fanOutOptions(1000), silent);
+    fanOut.onFannedOut = () => s.drain.wake();
+    let started = false;
+    try {
+      for (const t of ['oltp_plain', 'oltp_captured']) {
+        await db.pool.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, name text,
+                               score int NOT NULL DEFAULT 0, written_at float8)`);
+        await db.pool.query(
+          `INSERT INTO ${t} SELECT g, 'user' || g || '@example.com', 'name ' || g, 0, NULL FROM generate_series(1, $1) g`,
+          [ROWS],
+        );
+      }
+      await addCapture(db.pool, { table: 'oltp_captured', entity: 'account' });
+      await db.pool.query('VACUUM ANALYZE oltp_plain, oltp_captured');
+      await s.start();
+      fanOut.start();
+      started = true;
+      const scripts = {
+        plain: pgbenchScript('plain', script('oltp_plain')),
+        captured: pgbenchScript('captured', script('oltp_captured')),
+      };
+
+      /** Waits until every change of the run reached the sink; returns the stamps of the run. */
+      const drained = async (): Promise<Stamp[]> => {
+        const got: Stamp[] = [];
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          got.push(...(await sink.take()));
+          const { rows } = await db.pool.query<{ journal: boolean; live: boolean; queued: string }>(
+            `SELECT EXISTS (SELECT 1 FROM sluice_capture_batch) AS journal,
+                    EXISTS (SELECT 1 FROM event_queue WHERE state IN ('pending', 'running')) AS live,
+                    (SELECT count(*) FROM event_queue) AS queued`,
+          );
+          if (!rows[0].journal && !rows[0].live && got.length >= Number(rows[0].queued)) return got;
+          if (Date.now() > deadline) throw new Error(`not drained after 120 s: ${JSON.stringify(rows[0])}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+
+      const results: ScenarioResult[] = [];
+      const lat = {
+        p50: [] as number[],
+        p99: [] as number[],
+        drainMs: [] as number[],
+        cpuPerChangeMs: [] as number[],
+      };
+      for (const writers of [8, 1]) {
+        const tps = { plain: [] as number[], captured: [] as number[] };
+        const cpu = { plain: [] as Array<number | null>, captured: [] as Array<number | null> };
+        for (let round = 0; round < ROUNDS; round++) {
+          const order = round % 2 ? (['captured', 'plain'] as const) : (['plain', 'captured'] as const);
+          for (const kind of order) {
+            await db.pool.query('TRUNCATE event_log, event_queue');
+            await sink.take();
+            const startedAt = performance.timeOrigin + performance.now();
+            const used = process.cpuUsage();
+            const run = await runPgbench(db.url, {
+              script: scripts[kind],
+              clients: writers,
+              threads: Math.min(writers, 2),
+              seconds,
+            });
+            tps[kind].push(Math.round(run.tps));
+            cpu[kind].push(run.writerCpuMsPerTx);
+            let note = '';
+            if (kind === 'captured') {
+              const stamps = await drained();
+              const spent = process.cpuUsage(used);
+              const last = Math.max(...stamps.map((x) => x[1]));
+              const ms = stamps
+                .filter(([, , op, w]) => op !== 'delete' && w !== undefined && w > startedAt + 1000)
+                .map(([, at, , w]) => Math.max(0, at - w!))
+                .sort((a, b) => a - b);
+              const drainMs = Math.max(0, Math.round(last - run.endedAt));
+              note = `, ${stamps.length} callouts, latency p50 ${r1(pct(ms, 0.5))} ms p99 ${r1(pct(ms, 0.99))} ms, last callout ${drainMs} ms after the end`;
+              if (writers === 8) {
+                lat.p50.push(r1(pct(ms, 0.5)));
+                lat.p99.push(r1(pct(ms, 0.99)));
+                lat.drainMs.push(drainMs);
+                lat.cpuPerChangeMs.push(
+                  Number(((spent.user + spent.system) / 1000 / stamps.length).toFixed(3)),
+                );
+              }
+            }
+            ctx.log(
+              `${writers} writer(s), ${kind}: ${Math.round(run.tps)} TPS, writer CPU ${run.writerCpuMsPerTx ?? '-'} ms/tx${note}`,
+            );
+          }
+        }
+        const ratios = tps.captured.map((c, i) => Number((c / tps.plain[i]).toFixed(2)));
+        ctx.log(`${writers} writer(s): captured / uncaptured TPS per round ${ratios.join(', ')}`);
+        results.push({
+          id: `capture-oltp-${writers}`,
+          name: `captured / uncaptured TPS, ${writers} concurrent writer${writers > 1 ? 's' : ''} of one-row transactions (pgbench; goal >= ${writers > 1 ? '0.8' : '0.9'}x)`,
+          unit: 'x uncaptured',
+          value: median(ratios),
+          detail: { seconds, rows: ROWS, pgbench: version, ratios, tps, writerCpuMsPerTx: cpu },
+        });
+      }
+      const detail = { seconds, writers: 8, ...lat };
+      results.push(
+        {
+          id: 'capture-oltp-latency-p50',
+          name: 'commit-to-callout latency p50, 8 writers at full speed (goal <= 20 ms)',
+          unit: 'ms',
+          better: 'lower',
+          value: median(lat.p50),
+          detail,
+        },
+        {
+          id: 'capture-oltp-latency-p99',
+          name: 'commit-to-callout latency p99, 8 writers at full speed (goal <= 100 ms)',
+          unit: 'ms',
+          better: 'lower',
+          value: median(lat.p99),
+          detail,
+        },
+        {
+          id: 'capture-oltp-drained',
+          name: 'last callout after the 8 writers stop (goal <= 2,000 ms)',
+          unit: 'ms',
+          better: 'lower',
+          value: median(lat.drainMs),
+          detail,
+        },
+      );
+      return results;
+    } finally {
+      if (started) {
+        await fanOut.stop();
+        await s.stop();
+      }
+      await fanPool.end();
+      sink.stop();
+      await db.drop();
+    }
+  },
+};
