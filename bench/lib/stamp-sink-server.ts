@@ -1,10 +1,11 @@
 // A loopback HTTP sink in its own process that answers 200 at once and stamps when each call arrived
 // (wall clock in ms with sub-ms precision, comparable across processes), keyed by the body's recordId,
-// with the op and the payload's `written_at` (a wall-clock ms a writer put in the row) when there is one.
+// with the op, the payload's `written_at` (a wall-clock ms a writer put in the row) when there is one, and
+// the event's occurredAt (when it was queued).
 import { createServer } from 'node:http';
 
 const now = () => performance.timeOrigin + performance.now();
-let stamps: Array<[string, number, string?, number?]> = [];
+let stamps: Array<[string, number, string?, number?, number?]> = [];
 const server = createServer((req, res) => {
   const at = now();
   const chunks: Buffer[] = [];
@@ -17,8 +18,10 @@ const server = createServer((req, res) => {
         recordId: string;
         op?: string;
         payload?: { written_at?: number } | null;
+        occurredAt?: string;
       };
-      stamps.push([b.recordId, at, b.op, b.payload?.written_at]);
+      const queued = b.occurredAt ? Date.parse(b.occurredAt) : undefined;
+      stamps.push([b.recordId, at, b.op, b.payload?.written_at, queued]);
     } catch {
       // not ours
     }

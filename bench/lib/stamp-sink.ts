@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 
-/** What the stamp sink saw per call: record id, arrival (wall-clock ms), op, the payload's written_at. */
-export type Stamp = [recordId: string, at: number, op?: string, writtenAt?: number];
+/** What the stamp sink saw per call: record id, arrival, op, the payload's written_at, the event's occurredAt (wall-clock ms). */
+export type Stamp = [recordId: string, at: number, op?: string, writtenAt?: number, queuedAt?: number];
 
 /** Starts stamp-sink-server.ts in its own process; `take()` returns and forgets the stamps so far. */
 export async function startStampSink() {

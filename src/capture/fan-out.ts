@@ -7,7 +7,10 @@ import { countIngested } from '../metrics/ingest-counter';
 export interface FanOutOptions {
   /** Changes per transaction (a 1,000,000-row UPDATE goes out in slices of this many). */
   sliceSize: number;
-  /** How soon it looks at the journal again after changes went out, ms (changes arriving meanwhile go out together). */
+  /**
+   * How soon it looks at the journal again after changes went out, ms, and at least as long as that round
+   * took: changes arriving meanwhile go out together, and the fan-out never takes more than half the time.
+   */
   busyPollMs: number;
   /** Longest wait between looks while the journal stays empty, ms (the wait doubles from busyPollMs up to this). */
   idlePollMs: number;
@@ -16,9 +19,9 @@ export interface FanOutOptions {
 /** A round of this many changes may have left more behind: the next one starts at once. */
 const FULL_ROUND = 1000;
 
-/** The service's settings: slices of 10,000; a look every 5 ms while busy, at most every 250 ms (or pollMs) idle. */
+/** The service's settings: slices of 10,000; a look every 10 ms while busy, at most every 250 ms (or pollMs) idle. */
 export function fanOutOptions(pollMs: number): FanOutOptions {
-  return { sliceSize: 10_000, busyPollMs: 5, idlePollMs: Math.min(pollMs, 250) };
+  return { sliceSize: 10_000, busyPollMs: 10, idlePollMs: Math.min(pollMs, 250) };
 }
 
 export interface FanOutStats {
@@ -63,9 +66,11 @@ export class CaptureFanOut extends WakeableLoop {
     while (!this.stopping) {
       try {
         this.signal.reset();
+        const started = Date.now();
         const n = (await capturesWaiting(this.pool))
           ? await fanOutCaptures(this.pool, this.opts.sliceSize)
           : 0;
+        const busy = Math.max(this.opts.busyPollMs, Date.now() - started);
         this.s.lastError = null;
         backoff = 250;
         if (n > 0) {
@@ -81,7 +86,7 @@ export class CaptureFanOut extends WakeableLoop {
           idle = Math.min(idle * 2, this.opts.idlePollMs);
         }
         // -1: another process holds the fan-out; look again soon in case it stopped just before a commit.
-        await this.signal.sleep(n === 0 ? idle : this.opts.busyPollMs);
+        await this.signal.sleep(n === 0 ? idle : busy);
       } catch (err) {
         const message = (err as Error).message;
         if (this.s.state !== 'error') this.log.warn({ err: message }, 'capture fan-out failed; will retry');
