@@ -173,7 +173,8 @@ describe('the service fans captures out by itself and delivers them', () => {
     svc = await startTestService({
       databaseUrl: db.url,
       kafka: false,
-      // A long poll: the triggers' NOTIFY has to be what wakes the fan-out.
+      // A long poll: the drain has to be woken by the fan-out, which finds the changes itself (triggers
+      // send no NOTIFY).
       env: { SLUICE_POLL_MS: '60000' },
       routes: [
         {
