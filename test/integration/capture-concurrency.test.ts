@@ -103,9 +103,10 @@ describe('captured table under concurrent writers', () => {
                 `UPDATE acct SET v = v + 1 WHERE id BETWEEN $1 AND $1 + 9 RETURNING id`,
                 [id],
               );
-              const r2 = await c.query(`UPDATE acct SET v = v + 1, note = 'pair' WHERE id = $1 RETURNING id`, [
-                1 + rnd(IDS),
-              ]);
+              const r2 = await c.query(
+                `UPDATE acct SET v = v + 1, note = 'pair' WHERE id = $1 RETURNING id`,
+                [1 + rnd(IDS)],
+              );
               for (const row of [...r1.rows, ...r2.rows]) changes.push([row.id, 'update']);
             } else {
               // Rolled back: a new id, and a change to an existing row, neither may ever be sent.
