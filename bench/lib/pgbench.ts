@@ -39,16 +39,17 @@ export function pgbenchScript(name: string, text: string): string {
 }
 
 /**
- * Runs pgbench (`clients` connections, `threads` threads, `seconds` long, no vacuum, the given script)
- * against `url`; the CPU of its backends is sampled from /proc between its first and its last second.
+ * Runs pgbench (`clients` connections, `threads` threads, `seconds` long, no vacuum, the given script,
+ * `rate` transactions per second in all if given, else as fast as it can) against `url`; the CPU of its backends is sampled from /proc between its first and its last second.
  */
 export async function runPgbench(
   url: string,
-  o: { script: string; clients: number; threads: number; seconds: number },
+  o: { script: string; clients: number; threads: number; seconds: number; rate?: number },
 ): Promise<PgbenchRun> {
   const u = new URL(url);
   const db = u.pathname.slice(1);
   const args = ['-n', '-c', `${o.clients}`, '-j', `${o.threads}`, '-T', `${o.seconds}`, '-f', o.script];
+  if (o.rate) args.push('-R', `${o.rate}`);
   args.push('-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'), db);
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) || process.env.PGPASSWORD };
   const child = spawn('pgbench', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,8 +8,8 @@ export interface FanOutOptions {
   /** Changes per transaction (a 1,000,000-row UPDATE goes out in slices of this many). */
   sliceSize: number;
   /**
-   * How soon it looks at the journal again after changes went out, ms, and at least as long as that round
-   * took: changes arriving meanwhile go out together, and the fan-out never takes more than half the time.
+   * How soon it looks at the journal again after changes went out, ms; after a slow round, as long as it
+   * took (at most 4x this): changes arriving meanwhile go out together instead of one costly round each.
    */
   busyPollMs: number;
   /** Longest wait between looks while the journal stays empty, ms (the wait doubles from busyPollMs up to this). */
@@ -70,7 +70,7 @@ export class CaptureFanOut extends WakeableLoop {
         const n = (await capturesWaiting(this.pool))
           ? await fanOutCaptures(this.pool, this.opts.sliceSize)
           : 0;
-        const busy = Math.max(this.opts.busyPollMs, Date.now() - started);
+        const busy = Math.min(Math.max(this.opts.busyPollMs, Date.now() - started), 4 * this.opts.busyPollMs);
         this.s.lastError = null;
         backoff = 250;
         if (n > 0) {

@@ -91,9 +91,9 @@ export function rowsFunctionName(schema: string, table: string): string {
  * row per change, with no aggregate to set up (that set-up was most of the trigger's cost on one row); up to
  * SMALL_STATEMENT, one journal row per op, ids aggregated; both run plans cached per session, made for a
  * small statement. Bigger ones are planned for their real size (EXECUTE: a cached plan made for a 1-row
- * statement would be reused for a 50,000-row one), with the memory to hash the join and without JIT
- * (compiling costs more than these plans run), both set for that statement only: a SET clause on the
- * function would cost every call.
+ * statement would be reused for a 50,000-row one), with the memory to hash the join and group by op
+ * (rather than sort 50,000 rows for three groups) and without JIT (compiling costs more than these plans
+ * run), all set for that statement only: a SET clause on the function would cost every call.
  */
 export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], sluiceSchema: string): string {
   const fn = sluiceObject(sluiceSchema, functionName(spec.schema, spec.table));
@@ -143,9 +143,11 @@ export function triggerFunctionSql(spec: CaptureSpec, watched: ColumnInfo[], slu
     ELSE
       work_mem_was := current_setting('work_mem');
       jit_was := current_setting('jit');
-      PERFORM set_config('work_mem', '64MB', true), set_config('jit', 'off', true);
+      sort_was := current_setting('enable_sort');
+      PERFORM set_config('work_mem', '64MB', true), set_config('jit', 'off', true), set_config('enable_sort', 'off', true);
       EXECUTE $q$${sql.small}$q$;
-      PERFORM set_config('work_mem', work_mem_was, true), set_config('jit', jit_was, true);
+      PERFORM set_config('work_mem', work_mem_was, true), set_config('jit', jit_was, true),
+              set_config('enable_sort', sort_was, true);
     END IF;`;
   return `
 CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sluice$
@@ -153,6 +155,7 @@ DECLARE
   stmt_rows bigint;
   work_mem_was text;
   jit_was text;
+  sort_was text;
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     ${sized('sluice_new', update)}

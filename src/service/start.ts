@@ -134,10 +134,18 @@ export async function startService(
         logger.child({ part: 'relay' }),
       )
     : null;
-  // Trigger captures become events here. Its writes may use the drain's asynchronous-commit pool: the
-  // journal rows it consumes go in the same transaction, so a commit lost in a crash is simply redone.
+  // Trigger captures become events here, on a connection of their own (waiting behind the drain's claims
+  // for a pooled one delayed every change). Asynchronous commit: the journal rows it consumes go in the
+  // same transaction, so a commit lost in a crash is simply redone.
+  const capturePool = new Pool({
+    connectionString: db.url,
+    max: 1,
+    application_name: 'sluice-capture',
+    options: '-c synchronous_commit=off',
+  });
+  capturePool.on('error', (err) => logger.warn({ err: err.message }, 'postgres capture client error'));
   const fanOut = new CaptureFanOut(
-    drainPool,
+    capturePool,
     fanOutOptions(env.SLUICE_POLL_MS),
     logger.child({ part: 'capture' }),
   );
@@ -254,6 +262,7 @@ export async function startService(
       await alerts.flush();
       await Promise.all([...callers.values()].map((c) => c.shutdown()));
       await drainPool.end().catch(() => undefined);
+      await capturePool.end().catch(() => undefined);
       await ds.destroy();
       await kafkaInfo.broker?.stop();
       await db.stop();
