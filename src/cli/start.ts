@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
+import { Lifecycle, StoppedDuringStart } from '../lib/lifecycle';
+import { createLogger } from '../lib/logger';
 import { maskUrl } from '../lib/mask-url';
 import { startService, type RunningService } from '../service/start';
 
@@ -25,7 +27,37 @@ export function registerStart(program: Command): void {
     )
     .option('--json', 'print the startup summary as one JSON line instead of the banner')
     .action(async (opts: { json?: boolean }) => {
-      const svc = await startService(loadConfig());
+      const config = loadConfig();
+      const logger = createLogger(config.env.LOG_LEVEL);
+      const life = new Lifecycle(logger.child({ part: 'lifecycle' }));
+      // Sluice owns SIGINT and SIGTERM from before the first component starts: a signal during start
+      // stops what already started (the broker, the embedded Postgres) instead of orphaning it.
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return logger.info({ signal }, 'already stopping');
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        life
+          .stop()
+          .then(() => {
+            logger.info({}, 'stopped');
+            process.exit(0);
+          })
+          .catch((err) => {
+            logger.error({ err }, 'stop failed');
+            process.exit(1);
+          });
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      let svc: RunningService;
+      try {
+        svc = await startService(config, logger, life);
+      } catch (err) {
+        // The signal handler finishes the stop and exits.
+        if (err instanceof StoppedDuringStart) return;
+        throw err;
+      }
       const key = svc.apiKeys[0];
       const database = maskUrl(svc.databaseUrl);
       if (opts.json) {
@@ -39,17 +71,5 @@ export function registerStart(program: Command): void {
         };
         console.log(JSON.stringify(summary));
       } else printBanner(svc, key, database);
-      const shutdown = (signal: string) => {
-        svc.logger.info({ signal }, 'shutting down');
-        svc
-          .stop()
-          .then(() => process.exit(0))
-          .catch((err) => {
-            svc.logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          });
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
     });
 }

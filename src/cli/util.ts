@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../config/load';
 import { createDataSource } from '../db/data-source';
-import { createLogger } from '../lib/logger';
 import { setBackfillTables } from '../planner/backfill/access';
-import { resolveDatabase } from '../service/infra';
+import { databaseUrlOf } from '../service/infra';
 
 /** Exits with a message: status 2 for anything the user got wrong, 1 for trouble on our side. */
 export function fail(message: string, code = 2): never {
@@ -16,7 +15,7 @@ export async function withDb<T>(fn: (ds: DataSource) => Promise<T>): Promise<T> 
   const config = loadConfig();
   // Backfills and process registrations from the CLI obey the same backfill.tables as the service.
   setBackfillTables(config.backfillTables ?? []);
-  const db = await resolveDatabase(config.env, createLogger('warn'), false);
+  const db = databaseUrlOf(config.env);
   const ds = createDataSource({ url: db.url, poolSize: 2, applicationName: 'sluice-cli' });
   try {
     await ds.initialize();

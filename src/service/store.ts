@@ -1,0 +1,86 @@
+import { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { RouteConfig } from '../config/route-schema';
+import { createDataSource } from '../db/data-source';
+import { migrate } from '../db/migrate';
+import { poolOf } from '../db/pool';
+import { syncRoutes } from '../db/queue/sync-routes';
+import { logCaptureUpgrade, upgradeCaptures } from '../capture/upgrade';
+import type { Component } from '../lib/lifecycle';
+
+type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
+
+/**
+ * The service's two connection pools, migrated and with the routes synced on start, closed on stop
+ * (after every component that queries them has stopped, before the database server does).
+ */
+export class Store implements Component {
+  private ds: DataSource | null = null;
+  private main: Pool | null = null;
+  private drainPool: Pool | null = null;
+  private capture: Pool | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly routes: RouteConfig[],
+    private readonly log: Log,
+  ) {}
+
+  /** Pushes (what a 202 promises), the leader lease, status and the planner: synchronous commits. */
+  get pool(): Pool {
+    if (!this.main) throw new Error('store not started');
+    return this.main;
+  }
+
+  /**
+   * The drain's own writes (claims, settles, heartbeats) and the capture fan-out commit without waiting
+   * for the WAL flush: a write lost in a Postgres crash only means a row is delivered again, which
+   * at-least-once allows.
+   */
+  get asyncPool(): Pool {
+    if (!this.drainPool) throw new Error('store not started');
+    return this.drainPool;
+  }
+
+  /**
+   * The capture fan-out's one connection (waiting behind the drain's claims for a pooled one delayed every
+   * change). Asynchronous commit: the journal rows it consumes go in the same transaction, so a commit
+   * lost in a crash is simply redone.
+   */
+  get capturePool(): Pool {
+    if (!this.capture) throw new Error('store not started');
+    return this.capture;
+  }
+
+  async start(): Promise<void> {
+    this.ds = createDataSource({ url: this.url, poolSize: 12 });
+    await this.ds.initialize();
+    const applied = await migrate(this.ds);
+    if (applied.length) this.log.info({ applied }, 'migrations applied');
+    this.main = poolOf(this.ds);
+    // An idle client that loses its server must not crash the process: the pool drops it and reconnects.
+    this.main.on('error', (err) => this.log.warn({ err: err.message }, 'postgres pool client error'));
+    logCaptureUpgrade(await upgradeCaptures(this.main), this.log);
+    await syncRoutes(this.main, this.routes);
+    this.drainPool = new Pool({
+      connectionString: this.url,
+      max: 5,
+      application_name: 'sluice-drain',
+      options: '-c synchronous_commit=off',
+    });
+    this.drainPool.on('error', (err) => this.log.warn({ err: err.message }, 'postgres drain client error'));
+    this.capture = new Pool({
+      connectionString: this.url,
+      max: 1,
+      application_name: 'sluice-capture',
+      options: '-c synchronous_commit=off',
+    });
+    this.capture.on('error', (err) => this.log.warn({ err: err.message }, 'postgres capture client error'));
+  }
+
+  async stop(): Promise<void> {
+    await this.drainPool?.end().catch(() => undefined);
+    await this.capture?.end().catch(() => undefined);
+    if (this.ds?.isInitialized) await this.ds.destroy();
+  }
+}
