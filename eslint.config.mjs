@@ -21,7 +21,7 @@ export default tseslint.config(
     files: ['bin/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,6 +1,6 @@
-// The `sluice` command. Each subcommand lives in src/cli/<name>.ts and registers itself here.
+// The `sluice` command. Each subcommand lives in src/cli/<name>.ts and registers itself here. Commands
+// import what they need when they run, so `sluice --help` loads commander and nothing else.
 import { Command } from 'commander';
-import { ConfigError } from './config/load';
 import { registerCapture } from './cli/capture';
 import { registerDlq } from './cli/dlq';
 import { registerBackfill } from './cli/backfill';
@@ -27,7 +27,7 @@ registerProcesses(program);
 
 export function main(argv = process.argv): void {
   program.parseAsync(argv).catch((err) => {
-    if (err instanceof ConfigError) fail(err.message);
+    if ((err as Error).name === 'ConfigError') fail((err as Error).message);
     console.error(`sluice: ${(err as Error).stack ?? err}`);
     process.exit(1);
   });

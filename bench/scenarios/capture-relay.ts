@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { hasJavaAndMaven, startBroker, type RunningBroker } from '../../scripts/kafka/broker';
+import { hasJavaAndMaven, startBroker, type RunningBroker } from '../../src/infra/kafka/broker';
 import { enqueue } from '../../src/db/queue/enqueue';
 import { createKafka, ensureTopic } from '../../src/relay/kafka-client';
 import { OutboxRelay, RELAY_BATCH_SIZE } from '../../src/relay/outbox-relay';

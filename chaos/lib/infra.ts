@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startBroker, type RunningBroker } from '../../scripts/kafka/broker';
+import { startBroker, type RunningBroker } from '../../src/infra/kafka/broker';
 import { ensureDatabase } from '../../src/infra/embedded-postgres';
 import { freePort } from '../../test/helpers/ports';
 import { startPrivatePostgres, type PrivatePostgres } from '../../test/helpers/private-postgres';

@@ -1,7 +1,7 @@
 // `npm run kafka:start` runs a local broker in the foreground (Ctrl-C stops it); `kafka:fetch` only caches the jars.
 import { join } from 'node:path';
-import { ensureKafkaJars } from './jars';
-import { startBroker } from './broker';
+import { ensureKafkaJars } from '../../src/infra/kafka/jars';
+import { startBroker } from '../../src/infra/kafka/broker';
 
 async function main() {
   const home = process.env.SLUICE_HOME ?? '.sluice';

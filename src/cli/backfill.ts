@@ -1,10 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { Presets, SingleBar } from 'cli-progress';
-import { poolOf } from '../db/pool';
 import { parseDuration } from '../lib/duration';
 import { SluiceError } from '../lib/errors';
 import { BACKFILL_DEFAULTS, runBackfill, type BackfillProgress } from '../planner/backfill/run-backfill';
-import { fail, output, withDb } from './util';
+import { applyBackfillTables, fail, output, withPool } from './util';
 
 const intIn = (min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -56,7 +54,9 @@ export function registerBackfill(program: Command): void {
     .option('--restart', 'start from the beginning even if an unfinished backfill could be resumed')
     .option('--json', 'machine-readable output (no progress bar)')
     .action(async (table: string, opts: BackfillOpts) => {
-      await withDb(async (ds) => {
+      const { Presets, SingleBar } = await import('cli-progress');
+      await applyBackfillTables();
+      await withPool(async (pool) => {
         const showBar = !opts.json && process.stderr.isTTY;
         const bar = new SingleBar(
           {
@@ -101,7 +101,7 @@ export function registerBackfill(program: Command): void {
         };
         let result;
         try {
-          result = await runBackfill(poolOf(ds), {
+          result = await runBackfill(pool, {
             table,
             route: opts.route,
             key: opts.key,

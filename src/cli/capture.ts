@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { addCapture, CaptureInputError, listCaptures, removeCapture } from '../capture/triggers';
 import type { PayloadMode } from '../capture/trigger-sql';
-import { migrate } from '../db/migrate';
-import { poolOf } from '../db/pool';
-import { fail, output, withDb } from './util';
+import { fail, output, withDataSource, withPool } from './util';
 
 interface AddOpts {
   schema: string;
@@ -19,10 +16,13 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof CaptureInputError) fail(err.message);
+    if ((err as Error).name === 'CaptureInputError') fail((err as Error).message);
     throw err;
   }
 }
+
+const captureModules = () =>
+  Promise.all([import('../capture/triggers.js'), import('../db/migrate.js'), import('../db/pool.js')]);
 
 export function registerCapture(program: Command): void {
   const capture = program
@@ -54,7 +54,8 @@ export function registerCapture(program: Command): void {
         .map((c) => c.trim())
         .filter(Boolean);
       if (opts.columns !== undefined && !columns?.length) fail('--columns: give at least one column name');
-      await withDb(async (ds) => {
+      const [{ addCapture }, { migrate }, { poolOf }] = await captureModules();
+      await withDataSource(async (ds) => {
         await migrate(ds);
         const added = await guarded(() =>
           addCapture(poolOf(ds), {
@@ -82,8 +83,9 @@ export function registerCapture(program: Command): void {
     .option('--schema <schema>', 'schema of the table', 'public')
     .option('--json', 'machine-readable output')
     .action(async (table: string, opts: { schema: string; json?: boolean }) => {
-      await withDb(async (ds) => {
-        const removed = await guarded(() => removeCapture(poolOf(ds), table, opts.schema));
+      const { removeCapture } = await import('../capture/triggers.js');
+      await withPool(async (pool) => {
+        const removed = await guarded(() => removeCapture(pool, table, opts.schema));
         output(opts.json, { schema: opts.schema, table, removed }, () =>
           removed
             ? `no longer capturing ${opts.schema}.${table}`
@@ -97,7 +99,8 @@ export function registerCapture(program: Command): void {
     .description('tables whose changes are captured')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      await withDb(async (ds) => {
+      const [{ listCaptures }, { migrate }, { poolOf }] = await captureModules();
+      await withDataSource(async (ds) => {
         await migrate(ds);
         const list = await listCaptures(poolOf(ds));
         output(opts.json, list, () =>

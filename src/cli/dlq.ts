@@ -1,12 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { NameSchema } from '../config/route-schema';
-import { poolOf } from '../db/pool';
-import { listDead } from '../db/queue/list-dead';
-import { replayDead } from '../db/queue/replay-dead';
-import { output, withDb } from './util';
+import { NAME_PATTERN } from '../config/names';
+import { output, withPool } from './util';
 
 const parseRoute = (v: string) => {
-  if (!NameSchema.safeParse(v).success) throw new InvalidArgumentError('not a valid route name');
+  if (!NAME_PATTERN.test(v)) throw new InvalidArgumentError('not a valid route name');
   return v;
 };
 const parseSince = (v: string) => {
@@ -49,8 +46,9 @@ export function registerDlq(program: Command): void {
     .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 100)
     .option('--json', 'machine-readable output')
     .action(async (opts: Filter & { limit: number }) => {
-      await withDb(async (ds) => {
-        const items = await listDead(poolOf(ds), opts);
+      const { listDead } = await import('../db/queue/list-dead.js');
+      await withPool(async (pool) => {
+        const items = await listDead(pool, opts);
         output(opts.json, { items }, () =>
           items.length === 0
             ? 'no dead letters'
@@ -77,8 +75,9 @@ export function registerDlq(program: Command): void {
         cmd.error('sluice: give --id, --route or --since (or --all to replay every dead letter)', {
           exitCode: 2,
         });
-      await withDb(async (ds) => {
-        const replayed = await replayDead(poolOf(ds), { ...opts, ids: opts.id });
+      const { replayDead } = await import('../db/queue/replay-dead.js');
+      await withPool(async (pool) => {
+        const replayed = await replayDead(pool, { ...opts, ids: opts.id });
         output(opts.json, { replayed }, () => `replayed ${replayed} dead letter(s)`);
       });
     });

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { upgradeCaptures } from '../capture/upgrade';
-import { migrate } from '../db/migrate';
-import { poolOf } from '../db/pool';
-import { output, withDb } from './util';
+import { output, withDataSource } from './util';
 
 export function registerMigrate(program: Command): void {
   program
@@ -10,7 +7,12 @@ export function registerMigrate(program: Command): void {
     .description('apply pending database migrations (safe to run from several processes at once)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      await withDb(async (ds) => {
+      const [{ migrate }, { upgradeCaptures }, { poolOf }] = await Promise.all([
+        import('../db/migrate.js'),
+        import('../capture/upgrade.js'),
+        import('../db/pool.js'),
+      ]);
+      await withDataSource(async (ds) => {
         const applied = await migrate(ds);
         const captures = await upgradeCaptures(poolOf(ds));
         output(opts.json, { applied, captures }, () =>

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { poolOf } from '../db/pool';
-import { readSettings, SettingsPatchSchema, updateSettings, type SettingsView } from '../planner/settings';
-import { fail, output, withDb } from './util';
+import type { SettingsView } from '../planner/settings';
+import { fail, output, withPool } from './util';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('must be an integer');
@@ -18,12 +17,12 @@ const describe = (s: SettingsView) =>
 
 /** Shows or changes the shared settings; a change reaches every instance at its next pass. */
 async function showOrSet(patch: Record<string, number | undefined>, json: boolean | undefined) {
+  const { readSettings, SettingsPatchSchema, updateSettings } = await import('../planner/settings.js');
   const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
   const parsed = Object.keys(given).length ? SettingsPatchSchema.safeParse(given) : null;
   if (parsed && !parsed.success)
     fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
-  await withDb(async (ds) => {
-    const pool = poolOf(ds);
+  await withPool(async (pool) => {
     const s = parsed ? await updateSettings(pool, parsed.data, 'cli') : await readSettings(pool);
     output(json, s, () => describe(s));
   });

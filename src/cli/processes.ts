@@ -1,15 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { poolOf } from '../db/pool';
+import type { Pool } from 'pg';
 import { SluiceError } from '../lib/errors';
-import { registerBuiltinHandlers } from '../planner/builtin-handlers';
-import { loadHandlerModules } from '../planner/load-handlers';
-import { readLog } from '../planner/planner-log';
-import { ProcessBodySchema, ProcessPatchSchema, type ProcessView } from '../planner/process-schema';
-import { ProcessRegistry, REGISTRY_ERRORS } from '../planner/registry';
-import { listRuns } from '../planner/runs';
-import { loadConfig } from '../config/load';
+import type { ProcessView } from '../planner/process-schema';
+import type { ProcessRegistry } from '../planner/registry';
 import { registerPlannerSettings } from './planner-settings';
-import { fail, output, withDb } from './util';
+import { fail, output, withPool } from './util';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('must be an integer');
@@ -43,15 +38,28 @@ interface DefOpts {
 }
 
 /** The registry over the database; handler names are checked against built-ins and SLUICE_HANDLERS modules. */
-async function withRegistry<T>(
-  fn: (r: ProcessRegistry, pool: ReturnType<typeof poolOf>) => Promise<T>,
-): Promise<T> {
+async function withRegistry<T>(fn: (r: ProcessRegistry, pool: Pool) => Promise<T>): Promise<T> {
+  const [
+    { registerBuiltinHandlers },
+    { loadHandlerModules },
+    { ProcessRegistry, REGISTRY_ERRORS },
+    { loadConfig },
+    { setBackfillTables },
+  ] = await Promise.all([
+    import('../planner/builtin-handlers.js'),
+    import('../planner/load-handlers.js'),
+    import('../planner/registry.js'),
+    import('../config/load.js'),
+    import('../planner/backfill/access.js'),
+  ]);
+  const config = loadConfig();
+  // Processes registered from the CLI obey the same backfill.tables as the service.
+  setBackfillTables(config.backfillTables ?? []);
   registerBuiltinHandlers();
-  loadHandlerModules(loadConfig().env.SLUICE_HANDLERS);
-  return withDb(async (ds) => {
-    const pool = poolOf(ds);
+  loadHandlerModules(config.env.SLUICE_HANDLERS);
+  return withPool(async (pool) => {
     try {
-      return await fn(new ProcessRegistry(pool, undefined, loadConfig().env.SLUICE_TIME_ZONE), pool);
+      return await fn(new ProcessRegistry(pool, undefined, config.env.SLUICE_TIME_ZONE), pool);
     } catch (err) {
       if (err instanceof SluiceError && REGISTRY_ERRORS[err.code]) fail(`${err.message} (${err.code})`);
       throw err;
@@ -106,6 +114,7 @@ export function registerProcesses(program: Command): void {
   defineOptions(cmd.command('add <name>').description('create or replace a process'))
     .option('--disabled', 'register it disabled')
     .action(async (name: string, o: DefOpts & { disabled?: boolean }) => {
+      const { ProcessBodySchema } = await import('../planner/process-schema.js');
       const parsed = ProcessBodySchema.safeParse({
         name,
         handler: o.handler,
@@ -135,6 +144,7 @@ export function registerProcesses(program: Command): void {
     .action(
       async (name: string, o: DefOpts & { enable?: boolean; disable?: boolean; clearAlarm?: boolean }) => {
         if (o.enable && o.disable) fail('--enable and --disable together make no sense');
+        const { ProcessPatchSchema } = await import('../planner/process-schema.js');
         const parsed = ProcessPatchSchema.safeParse({
           handler: o.handler,
           params: o.params,
@@ -186,6 +196,7 @@ export function registerProcesses(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, o: { active?: boolean; limit: number; json?: boolean }) => {
       if (o.limit < 1 || o.limit > 1000) fail('--limit must be 1..1000');
+      const { listRuns } = await import('../planner/runs.js');
       await withRegistry(async (r, pool) => {
         if (name) await r.get(name);
         const items = await listRuns(pool, { process: name, active: o.active, limit: o.limit });
@@ -210,6 +221,7 @@ export function registerProcesses(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (o: { process?: string; limit: number; json?: boolean }) => {
       if (o.limit < 1 || o.limit > 1000) fail('--limit must be 1..1000');
+      const { readLog } = await import('../planner/planner-log.js');
       await withRegistry(async (_r, pool) => {
         const items = await readLog(pool, { limit: o.limit, process: o.process });
         output(o.json, { items }, () =>

@@ -1,8 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { PushBodySchema, pushIds } from '../capture/push';
-import { OPS } from '../config/route-schema';
-import { poolOf } from '../db/pool';
-import { fail, output, withDb } from './util';
+import { OPS } from '../config/names';
+import { fail, output, withPool } from './util';
 
 const parseOp = (v: string) => {
   if (!(OPS as readonly string[]).includes(v))
@@ -49,6 +47,7 @@ export function registerPush(program: Command): void {
           fail('--payload is not valid JSON');
         }
       }
+      const { PushBodySchema, pushIds } = await import('../capture/push.js');
       const parsed = PushBodySchema.safeParse({
         entity: opts.entity,
         op: opts.op,
@@ -58,8 +57,8 @@ export function registerPush(program: Command): void {
       if (!parsed.success) {
         fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
       }
-      await withDb(async (ds) => {
-        const result = await pushIds(poolOf(ds), parsed.data);
+      await withPool(async (pool) => {
+        const result = await pushIds(pool, parsed.data);
         output(opts.json, result, () => `accepted ${result.accepted} change(s), ticket ${result.ticket}`);
       });
     });

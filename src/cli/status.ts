@@ -1,12 +1,5 @@
 import type { Command } from 'commander';
-import { captureBacklog } from '../db/capture/backlog';
-import { relayLag } from '../db/outbox/lag';
-import { poolOf } from '../db/pool';
-import { queueCounts } from '../db/queue/counts';
-import { activeBackfills } from '../planner/backfill/checkpoint';
-import { countActive } from '../planner/runs';
-import { readSettings } from '../planner/settings';
-import { output, withDb } from './util';
+import { output, withPool } from './util';
 
 export function registerStatus(program: Command): void {
   program
@@ -14,8 +7,22 @@ export function registerStatus(program: Command): void {
     .description('queue depth by state and Kafka relay lag, read from the database')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      await withDb(async (ds) => {
-        const pool = poolOf(ds);
+      const [
+        { captureBacklog },
+        { relayLag },
+        { queueCounts },
+        { activeBackfills },
+        { countActive },
+        { readSettings },
+      ] = await Promise.all([
+        import('../db/capture/backlog.js'),
+        import('../db/outbox/lag.js'),
+        import('../db/queue/counts.js'),
+        import('../planner/backfill/checkpoint.js'),
+        import('../planner/runs.js'),
+        import('../planner/settings.js'),
+      ]);
+      await withPool(async (pool) => {
         const [queue, lag, capture, active, backfills, settings] = await Promise.all([
           queueCounts(pool),
           relayLag(pool),

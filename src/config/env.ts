@@ -93,6 +93,8 @@ export const EnvSchema = z.object({
   /** Requests per API key (webhooks: per source) per second on the ingestion endpoints; 0: no limit. */
   SLUICE_INGEST_RATE_LIMIT: intFrom(1000, 0, 1_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable, coloured lines on a terminal, JSON lines otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { EnvSchema, parseWebhookSecrets, type Env } from './env';
 import { ConfigFileSchema, type AlertsConfig, type RouteConfig } from './route-schema';
@@ -16,6 +15,10 @@ export interface SluiceConfig {
   /** The config file's `backfill.tables` (see planner/backfill/access.ts); absent: empty. */
   backfillTables?: string[];
 }
+
+// Loaded for YAML route files only: this module is on every CLI command's start-up path.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = (): typeof import('yaml') => require('yaml');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -41,7 +44,7 @@ export function describeIssues(err: z.ZodError, data?: unknown): string {
 export function parseConfigFile(text: string, path: string): z.infer<typeof ConfigFileSchema> {
   let data: unknown;
   try {
-    data = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? YAML.parse(text) : JSON.parse(text);
+    data = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? yaml().parse(text) : JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`${path}: cannot parse: ${(err as Error).message}`);
   }
@@ -51,10 +54,15 @@ export function parseConfigFile(text: string, path: string): z.infer<typeof Conf
   return parsed.data;
 }
 
-export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConfig {
+/** The environment alone, validated (what commands that only talk to the database need). */
+export function loadEnv(environ: NodeJS.ProcessEnv = process.env): Env {
   const envParsed = EnvSchema.safeParse(environ);
   if (!envParsed.success) throw new ConfigError(`invalid environment\n${describeIssues(envParsed.error)}`);
-  const env = envParsed.data;
+  return envParsed.data;
+}
+
+export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConfig {
+  const env = loadEnv(environ);
   const explicit = env.SLUICE_CONFIG;
   const candidate = explicit ?? './sluice.config.json';
   const configPath = existsSync(candidate) ? resolve(candidate) : null;

@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { NAME_PATTERN, OPS } from './names';
 
-export const OPS = ['insert', 'update', 'delete', 'upsert'] as const;
+export { OPS };
 export const OpSchema = z.enum(OPS);
 export type Op = z.infer<typeof OpSchema>;
 
 /** Names that end up in SQL, URLs and metric labels: kept to a safe alphabet. */
 export const NameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 chars of letters, digits, "_", "." or "-"');
+  .regex(NAME_PATTERN, 'must be 1-64 chars of letters, digits, "_", "." or "-"');
 
 export const EntitySchema = z
   .string()

@@ -1,21 +1,12 @@
 import { join } from 'node:path';
+import { databaseUrlOf } from '../config/database-url';
 import type { Env } from '../config/env';
 import type { Component } from '../lib/lifecycle';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPg } from '../infra/embedded-postgres';
-import { hasJavaAndMaven, startBroker, type RunningBroker } from '../../scripts/kafka/broker';
+import { hasJavaAndMaven, startBroker, type RunningBroker } from '../infra/kafka/broker';
+import { kafkaJarsCached } from '../infra/kafka/jars';
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
-
-export const EMBEDDED_PG_PASSWORD = 'sluice-embedded';
-
-/** The database URL the service and the CLI use: DATABASE_URL, or the embedded server's `sluice` database. */
-export function databaseUrlOf(env: Env): { url: string; embedded: boolean } {
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL, embedded: false };
-  return {
-    url: `postgres://postgres:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${env.SLUICE_PG_PORT}/sluice`,
-    embedded: true,
-  };
-}
 
 export interface DatabaseServer extends Component {
   url: string;
@@ -29,13 +20,13 @@ export function databaseServer(env: Env, log: Log): DatabaseServer {
   return {
     url,
     embedded,
-    async start() {
+    async start(signal) {
       if (!embedded) return;
       log.info(
         { dir: join(env.SLUICE_HOME, 'pg'), port: env.SLUICE_PG_PORT },
         'DATABASE_URL unset: starting embedded Postgres',
       );
-      pg = await startEmbeddedPostgres(env.SLUICE_HOME, env.SLUICE_PG_PORT);
+      pg = await startEmbeddedPostgres(env.SLUICE_HOME, env.SLUICE_PG_PORT, { signal, detached: true, log });
       await ensureDatabase(pg.serverUrl, 'sluice');
     },
     async stop() {
@@ -54,7 +45,7 @@ export function kafkaBrokers(env: Env, log: Log): KafkaBrokers {
   let broker: RunningBroker | null = null;
   const self: KafkaBrokers = {
     brokers: env.KAFKA_BROKERS.length > 0 ? env.KAFKA_BROKERS : null,
-    async start() {
+    async start(signal) {
       if (self.brokers) return;
       if (env.SLUICE_LOCAL_KAFKA === 'off' || !hasJavaAndMaven()) {
         log.warn(
@@ -63,11 +54,18 @@ export function kafkaBrokers(env: Env, log: Log): KafkaBrokers {
         );
         return;
       }
+      const fetching = !kafkaJarsCached(join(env.SLUICE_HOME, 'kafka-jars'));
       log.info(
-        { port: env.SLUICE_KAFKA_PORT },
-        'KAFKA_BROKERS unset: starting the local Kafka broker (first run fetches its jars)',
+        { port: env.SLUICE_KAFKA_PORT, dir: join(env.SLUICE_HOME, 'kafka') },
+        `KAFKA_BROKERS unset: starting the local Kafka broker${fetching ? ' (fetching its jars from Maven Central first, once)' : ''}`,
       );
-      broker = await startBroker({ home: join(env.SLUICE_HOME, 'kafka'), port: env.SLUICE_KAFKA_PORT });
+      broker = await startBroker({
+        home: join(env.SLUICE_HOME, 'kafka'),
+        port: env.SLUICE_KAFKA_PORT,
+        detached: true,
+        signal,
+        log,
+      });
       log.info({ brokers: broker.brokers, readyMs: broker.readyMs }, 'local Kafka broker ready');
       self.brokers = broker.brokers;
     },

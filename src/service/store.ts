@@ -79,8 +79,26 @@ export class Store implements Component {
   }
 
   async stop(): Promise<void> {
-    await this.drainPool?.end().catch(() => undefined);
-    await this.capture?.end().catch(() => undefined);
-    if (this.ds?.isInitialized) await this.ds.destroy();
+    if (this.drainPool) await endPool(this.drainPool, () => this.drainPool!.end());
+    if (this.capture) await endPool(this.capture, () => this.capture!.end());
+    if (this.ds?.isInitialized) await endPool(this.main!, () => this.ds!.destroy());
   }
+}
+
+/**
+ * pg's Pool.end() resolves before its clients' sockets have closed; a server stopped right after would
+ * terminate them ("terminating connection due to administrator command"). Waits for every client's end.
+ */
+async function endPool(pool: Pool, end: () => Promise<void>): Promise<void> {
+  const open = pool.totalCount;
+  let removed = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((res) => {
+    if (open === 0) return res();
+    pool.on('remove', () => ++removed >= open && res());
+    timer = setTimeout(res, 5_000);
+  });
+  await end().catch(() => undefined);
+  await closed;
+  clearTimeout(timer);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../scripts/kafka/broker';
+import { startBroker, type RunningBroker } from '../../src/infra/kafka/broker';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 import { freePort } from '../helpers/ports';
 import { api, startTestService } from '../helpers/service';

@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
-import { startBroker, type RunningBroker } from '../../scripts/kafka/broker';
+import { startBroker, type RunningBroker } from '../../src/infra/kafka/broker';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../../src/infra/embedded-postgres';
 import { freePort } from '../helpers/ports';
 
@@ -25,6 +26,10 @@ export function serverUrlOf(url: string): string {
  * fresh local broker on free ports. Both are real servers.
  */
 export default async function setup(project: TestProject) {
+  // Tests that run bin/sluice.js run the compiled dist/: build it from the current sources first (incremental).
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
   const home = resolve('.sluice');
   mkdirSync(home, { recursive: true });
   let pg: EmbeddedPg | null = null;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { packageFile } from '../../lib/package-root';
 import { schemas } from '../validate';
 
-const PAGE = join(__dirname, '..', 'dashboard', 'index.html');
+const PAGE = packageFile('src/api/dashboard/index.html');
 
 /**
  * The operator's page: one static file, no build step. The page itself holds no data (so it needs no

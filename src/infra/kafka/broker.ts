@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { FolderLock } from '../folder-lock';
+import { pidsWithCommandLine, stopPid } from '../processes';
 import { ensureKafkaJars } from './jars';
 
 const run = promisify(execFile);
@@ -20,6 +22,11 @@ export interface BrokerOptions {
   /** Deadline for readiness, ms. */
   readyTimeoutMs?: number;
   heapMb?: number;
+  /** Run java in its own process group, so a Ctrl-C on the terminal reaches Sluice only (which stops it in order). */
+  detached?: boolean;
+  /** Aborts a start in progress (the service is stopping). */
+  signal?: AbortSignal;
+  log?: { warn(o: object, m: string): void };
 }
 
 export interface RunningBroker {
@@ -90,6 +97,7 @@ export async function waitForKafka(
   brokers: string[],
   timeoutMs: number,
   isDead: () => string | null = () => null,
+  clusterId?: string,
 ) {
   const kafka = new Kafka({
     clientId: 'sluice-ready',
@@ -105,8 +113,14 @@ export async function waitForKafka(
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
+      // Another broker on our port (not the one we formatted) must not pass for ours.
+      if (clusterId && cluster.clusterId !== clusterId)
+        throw new Error(
+          `port ${brokers[0]} answers for Kafka cluster ${cluster.clusterId}, not ours (${clusterId})`,
+        );
       if (cluster.brokers.length > 0) return;
-    } catch {
+    } catch (err) {
+      if ((err as Error).message.includes('not ours')) throw err;
       // not up yet
     } finally {
       await admin.disconnect().catch(() => undefined);
@@ -117,7 +131,23 @@ export async function waitForKafka(
   }
 }
 
-/** Fetches the jars if needed, formats a KRaft single node and starts it; resolves once it serves. */
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Fetches the jars if needed, formats a KRaft single node and starts it; resolves once it serves.
+ * `<home>/sluice.lock` gives the folder to one Sluice process: a second start on it is refused while
+ * the first lives, and a broker left running by one that was killed (kill -9) is stopped first.
+ */
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const home = resolve(opts.home);
   const o = {
@@ -125,62 +155,87 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     controllerPort: opts.controllerPort ?? opts.port + 1,
     partitions: opts.partitions ?? 4,
   };
-  const libs = await ensureKafkaJars(join(home, '..', 'kafka-jars'));
-  const dataDir = join(home, 'data');
-  if (opts.fresh) await run('rm', ['-rf', dataDir]);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(home, { recursive: true });
   const props = join(home, 'server.properties');
-  const log4j = join(home, 'log4j.properties');
-  writeFileSync(props, serverProperties(o, dataDir));
-  writeFileSync(log4j, LOG4J);
-  const cp = `${libs}/*`;
-  await run('java', [
-    '-cp',
-    cp,
-    'kafka.tools.StorageTool',
-    'format',
-    '-t',
-    existingClusterId(dataDir) ?? clusterId(),
-    '-c',
-    props,
-    '--ignore-formatted',
-  ]);
-
-  const logFile = join(home, 'broker.log');
-  const out = openSync(logFile, 'a');
-  const started = Date.now();
-  const heap = `${opts.heapMb ?? 512}m`;
-  const child = spawn(
-    'java',
-    [
-      `-Xms${heap}`,
-      `-Xmx${heap}`,
-      '-XX:+UseSerialGC',
-      `-Dlog4j.configuration=file:${log4j}`,
+  const lock = FolderLock.acquire(join(home, 'sluice.lock'), `the Kafka broker folder ${home}`, props);
+  try {
+    // Ours by the properties file in its command line; a missing or stale pid file still finds it.
+    const leftovers = new Set([...(lock.leftover ? [lock.leftover] : []), ...pidsWithCommandLine(props)]);
+    for (const pid of leftovers) {
+      opts.log?.warn({ pid, home }, 'stopping a Kafka broker left running by a Sluice that did not stop');
+      await stopPid(pid, 'SIGTERM', 15_000);
+    }
+    if (await portAnswers(o.port))
+      throw new Error(
+        `port ${o.port} is already in use by another process; set SLUICE_KAFKA_PORT (or KAFKA_BROKERS to use a running broker)`,
+      );
+    const libs = await ensureKafkaJars(join(home, '..', 'kafka-jars'));
+    const dataDir = join(home, 'data');
+    if (opts.fresh) await run('rm', ['-rf', dataDir]);
+    mkdirSync(dataDir, { recursive: true });
+    const log4j = join(home, 'log4j.properties');
+    writeFileSync(props, serverProperties(o, dataDir));
+    writeFileSync(log4j, LOG4J);
+    const cp = `${libs}/*`;
+    const cluster = existingClusterId(dataDir) ?? clusterId();
+    await run('java', [
       '-cp',
       cp,
-      'kafka.Kafka',
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      cluster,
+      '-c',
       props,
-    ],
-    { stdio: ['ignore', out, out] },
-  );
-  let exited: string | null = null;
-  child.once('exit', (code, signal) => (exited = `Kafka broker exited (${code ?? signal}); see ${logFile}`));
-  const brokers = [`127.0.0.1:${o.port}`];
-  try {
-    await waitForKafka(brokers, opts.readyTimeoutMs ?? 90_000, () => exited);
+      '--ignore-formatted',
+    ]);
+
+    const logFile = join(home, 'broker.log');
+    const out = openSync(logFile, 'a');
+    const started = Date.now();
+    const heap = `${opts.heapMb ?? 512}m`;
+    const child = spawn(
+      'java',
+      [
+        `-Xms${heap}`,
+        `-Xmx${heap}`,
+        '-XX:+UseSerialGC',
+        `-Dlog4j.configuration=file:${log4j}`,
+        '-cp',
+        cp,
+        'kafka.Kafka',
+        props,
+      ],
+      { stdio: ['ignore', out, out], detached: opts.detached ?? false },
+    );
+    closeSync(out);
+    lock.setChild(child.pid!);
+    let exited: string | null = null;
+    child.once(
+      'exit',
+      (code, signal) => (exited = `Kafka broker exited (${code ?? signal}); see ${logFile}`),
+    );
+    const brokers = [`127.0.0.1:${o.port}`];
+    const stop = async () => {
+      await stopChild(child);
+      lock.release();
+    };
+    try {
+      await waitForKafka(
+        brokers,
+        opts.readyTimeoutMs ?? 90_000,
+        () => exited ?? (opts.signal?.aborted ? 'Kafka broker start aborted' : null),
+        cluster,
+      );
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { brokers, process: child, logFile, readyMs: Date.now() - started, stop };
   } catch (err) {
-    child.kill('SIGKILL');
+    lock.release();
     throw err;
   }
-  const readyMs = Date.now() - started;
-  return {
-    brokers,
-    process: child,
-    logFile,
-    readyMs,
-    stop: () => stopChild(child),
-  };
 }
 
 /** SIGTERM lets the broker flush and close its logs; SIGKILL only if it hangs. */

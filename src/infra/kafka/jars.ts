@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { packageFile } from '../../lib/package-root';
 
 const run = promisify(execFile);
-const POM = resolve(__dirname, 'pom.xml');
+const POM = packageFile('src/infra/kafka/pom.xml');
 
 /**
  * Copies the broker's runtime jars from Maven Central into `<cacheDir>/libs` once. A marker holding
@@ -13,9 +14,7 @@ const POM = resolve(__dirname, 'pom.xml');
  */
 export async function ensureKafkaJars(cacheDir: string): Promise<string> {
   const libs = join(cacheDir, 'libs');
-  const marker = join(cacheDir, 'libs.complete');
-  const want = createHash('sha256').update(readFileSync(POM)).digest('hex');
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return libs;
+  if (kafkaJarsCached(cacheDir)) return libs;
   rmSync(libs, { recursive: true, force: true });
   mkdirSync(libs, { recursive: true });
   try {
@@ -38,6 +37,14 @@ export async function ensureKafkaJars(cacheDir: string): Promise<string> {
       `fetching the Kafka broker jars with Maven failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
     );
   }
-  writeFileSync(marker, want);
+  writeFileSync(join(cacheDir, 'libs.complete'), pomHash());
   return libs;
+}
+
+const pomHash = () => createHash('sha256').update(readFileSync(POM)).digest('hex');
+
+/** True when `<cacheDir>/libs` holds the jars of the current pom (no download needed). */
+export function kafkaJarsCached(cacheDir: string): boolean {
+  const marker = join(cacheDir, 'libs.complete');
+  return existsSync(marker) && readFileSync(marker, 'utf8') === pomHash();
 }
