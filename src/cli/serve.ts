@@ -33,6 +33,12 @@ export async function serve(opts: { json?: boolean }): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT', 0));
   // A closed terminal: Node's default would end the process at once and orphan the broker and Postgres.
   process.on('SIGHUP', () => stop('SIGHUP', 0));
+  // Run by an npm script: npm forwards SIGINT/SIGTERM (the script execs node), but an npm killed with
+  // SIGKILL forwards nothing, so the service also stops once the npm process that started it is gone.
+  if (process.env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    setInterval(() => process.ppid !== parent && stop('npm exited', 0), 1_000).unref();
+  }
   // A crash still stops the broker and the embedded Postgres this process started.
   const crash = (err: unknown) => {
     logger.fatal({ err }, 'unexpected error; stopping');
