@@ -1,12 +1,7 @@
+import swagger from '@fastify/swagger';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import type { RouteSchemas } from './validate';
-
-interface Collected {
-  method: string;
-  url: string;
-  zod: RouteSchemas;
-}
 
 /** Every route the server registered, documented (has zod schemas) or not: for tests and audits. */
 export interface RouteEntry {
@@ -21,38 +16,62 @@ const jsonSchema = (s: z.ZodType) =>
     unknown
   >;
 
-/** Path and query parameters as OpenAPI parameter objects, from a zod object's shape. */
-function parameters(where: 'path' | 'query', s: z.ZodType | undefined) {
-  if (!s) return [];
-  const js = jsonSchema(s) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(js.properties ?? {}).map(([name, schema]) => ({
-    name,
-    in: where,
-    required: where === 'path' || (js.required ?? []).includes(name),
-    schema,
-  }));
+const ERROR_ENVELOPE = {
+  description: 'The caller got something wrong: `{ error: { code, message } }`',
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+};
+
+/**
+ * A route's zod declarations (`config.zod`, the same schemas its handler validates with) as the
+ * Fastify schema @fastify/swagger documents. Only the document uses it: Fastify itself validates
+ * nothing, so every error keeps Sluice's envelope. Routes without declarations (the viewer's own files) are hidden.
+ */
+function describeRoute({ route, url }: { route: RouteOptions; url: string }) {
+  const zod = (route.config as { zod?: RouteSchemas } | undefined)?.zod;
+  if (!zod) return { url, schema: { hide: true } };
+  const response: Record<string, unknown> = {};
+  for (const [code, schema] of Object.entries(zod.response ?? {}))
+    response[code] = { description: `HTTP ${code}`, ...jsonSchema(schema) };
+  response['4XX'] = ERROR_ENVELOPE;
+  return {
+    url,
+    schema: {
+      summary: zod.summary,
+      tags: zod.tags,
+      security: zod.auth === false ? [] : [{ bearer: [] }],
+      ...(zod.publicAs && {
+        description: `Public without a key when SLUICE_PUBLIC_ENDPOINTS lists "${zod.publicAs}".`,
+      }),
+      ...(zod.params && { params: jsonSchema(zod.params) }),
+      ...(zod.querystring && { querystring: jsonSchema(zod.querystring) }),
+      ...(zod.body && { body: jsonSchema(zod.body) }),
+      response,
+    },
+  };
 }
 
 /**
- * Collects every route as it is added (including routes other parts register later) and builds the
- * OpenAPI 3 document from their declared zod schemas, the same ones the handlers validate with.
+ * Registers @fastify/swagger before any route, so it sees every route (including those other parts
+ * register later), and keeps the catalog of all routes for the tests.
  */
-export function openApiCollector(app: FastifyInstance) {
-  const routes: Collected[] = [];
-  const all: RouteEntry[] = [];
+export function registerOpenApi(app: FastifyInstance): RouteEntry[] {
+  const catalog: RouteEntry[] = [];
   app.addHook('onRoute', (r: RouteOptions) => {
-    const zod = (r.config as { zod?: RouteSchemas } | undefined)?.zod;
-    for (const method of [r.method].flat()) {
-      // Fastify adds HEAD for every GET by itself; the GET stands for both.
-      if (method === 'HEAD') continue;
-      all.push({ method, url: r.url, documented: !!zod });
-      if (zod) routes.push({ method: method.toLowerCase(), url: r.url, zod });
-    }
+    if ((r.schema as { hide?: boolean } | undefined)?.hide) return;
+    const documented = !!(r.config as { zod?: RouteSchemas } | undefined)?.zod;
+    // Fastify adds HEAD for every GET by itself; the GET stands for both.
+    for (const method of [r.method].flat())
+      if (method !== 'HEAD') catalog.push({ method, url: r.url, documented });
   });
-
-  let doc: unknown = null;
-  const document = () =>
-    (doc ??= {
+  app.register(swagger, {
+    openapi: {
       openapi: '3.0.3',
       info: {
         title: 'Sluice',
@@ -61,34 +80,8 @@ export function openApiCollector(app: FastifyInstance) {
           'Change-data-capture event queue. Every route needs `Authorization: Bearer <key>` unless marked otherwise. Errors are `{ "error": { "code", "message" } }`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      paths: routes.reduce<Record<string, Record<string, unknown>>>((paths, r) => {
-        const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-        const responses: Record<string, unknown> = {};
-        for (const [code, schema] of Object.entries(r.zod.response ?? {}))
-          responses[code] = {
-            description: `HTTP ${code}`,
-            content: { 'application/json': { schema: jsonSchema(schema) } },
-          };
-        responses['4XX'] = { description: 'The caller got something wrong: `{ error: { code, message } }`' };
-        (paths[path] ??= {})[r.method] = {
-          summary: r.zod.summary,
-          tags: r.zod.tags,
-          ...(r.zod.auth === false ? { security: [] } : { security: [{ bearer: [] }] }),
-          ...(r.zod.publicAs && {
-            description: `Public without a key when SLUICE_PUBLIC_ENDPOINTS lists "${r.zod.publicAs}".`,
-          }),
-          parameters: [...parameters('path', r.zod.params), ...parameters('query', r.zod.querystring)],
-          ...(r.zod.body && {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: jsonSchema(r.zod.body) } },
-            },
-          }),
-          responses,
-        };
-        return paths;
-      }, {}),
-    });
-
-  return { routes: all, document };
+    },
+    transform: describeRoute,
+  });
+  return catalog;
 }

@@ -38,18 +38,20 @@ export type PushBody = z.infer<typeof PushBodySchema>;
 /**
  * A direct push of record ids: one statement, committed before this resolves. The payload is serialised
  * once and shared by every id; ids x its size over the limit throws `work_too_large` before any write.
+ * `door`: the API or the CLI (recorded as the source).
  */
 export async function pushIds(
   db: Queryable,
   body: PushBody,
-  opts: { notify?: boolean } = {},
+  opts: { notify?: boolean; door?: 'api' | 'cli' } = {},
 ): Promise<{ ticket: string; accepted: number }> {
   const payload = sharedPayload(body.payload, body.ids.length);
+  const door = opts.door ?? 'api';
   const ticket = randomUUID();
   const accepted = await enqueue(db, {
     entity: body.entity,
     op: body.op,
-    source: body.source ? `api:${body.source}` : 'api',
+    source: body.source ? `${door}:${body.source}` : door,
     ids: body.ids,
     sharedPayload: payload,
     ticket,

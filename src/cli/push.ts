@@ -58,7 +58,7 @@ export function registerPush(program: Command): void {
         fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
       }
       await withPool(async (pool) => {
-        const result = await pushIds(pool, parsed.data);
+        const result = await pushIds(pool, parsed.data, { door: 'cli' });
         output(opts.json, result, () => `accepted ${result.accepted} change(s), ticket ${result.ticket}`);
       });
     });

@@ -80,7 +80,7 @@ export const EnvSchema = z.object({
    */
   SLUICE_PUBLIC_ENDPOINTS: z
     .string()
-    .default('healthz,readyz')
+    .default('healthz,readyz,docs')
     .transform((s) =>
       s.trim() === 'none'
         ? []

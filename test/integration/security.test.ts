@@ -68,11 +68,11 @@ describe('security: keys, public endpoints, rate limit, secrets', () => {
     await db?.drop();
   });
 
-  it('needs the key everywhere except the public probes and the data-free dashboard shell', async () => {
-    for (const path of ['/healthz', '/readyz']) expect((await get(svc, path)).status, path).toBe(200);
+  it('needs the key everywhere except the public probes, the API docs and the data-free dashboard shell', async () => {
+    for (const path of ['/healthz', '/readyz', '/docs', '/docs/json'])
+      expect((await get(svc, path)).status, path).toBe(200);
     for (const path of [
       '/metrics',
-      '/docs',
       '/v1/status',
       '/v1/dead-letters',
       '/v1/tickets/00000000-0000-4000-8000-000000000000',
@@ -126,7 +126,7 @@ describe('security: keys, public endpoints, rate limit, secrets', () => {
     const surfaces = [
       JSON.stringify((await get(svc, '/v1/status', auth)).body),
       JSON.stringify((await get(svc, '/v1/dead-letters', auth)).body),
-      JSON.stringify((await get(svc, '/docs', auth)).body),
+      JSON.stringify((await get(svc, '/docs/json', auth)).body),
       String((await get(svc, '/metrics', auth)).body),
       logs.join('\n'),
     ];
@@ -260,16 +260,19 @@ describe('public answers and configuration errors carry no internal or secret te
 });
 
 describe('SLUICE_PUBLIC_ENDPOINTS', () => {
-  it('opens exactly the listed operational endpoints', async () => {
+  it('opens exactly the listed operational endpoints; unlisted, the API viewer and its document need the key', async () => {
     const db = await createTestDb();
     const svc = await startTestService({
       databaseUrl: db.url,
       kafka: false,
-      env: { SLUICE_PUBLIC_ENDPOINTS: 'metrics,docs' },
+      env: { SLUICE_PUBLIC_ENDPOINTS: 'metrics' },
     });
     try {
       expect((await get(svc, '/metrics')).status).toBe(200);
-      expect((await get(svc, '/docs')).status).toBe(200);
+      for (const path of ['/docs', '/docs/json', '/docs/static/swagger-initializer.js']) {
+        expect((await get(svc, path)).status, path).toBe(401);
+        expect((await get(svc, path, { authorization: `Bearer ${TEST_KEY}` })).status, path).toBe(200);
+      }
       expect((await get(svc, '/healthz')).status).toBe(401);
       expect((await get(svc, '/readyz')).status).toBe(401);
       expect((await get(svc, '/v1/status')).status).toBe(401);
@@ -281,7 +284,7 @@ describe('SLUICE_PUBLIC_ENDPOINTS', () => {
 
   it('accepts none, refuses unknown names', () => {
     expect(EnvSchema.parse({ SLUICE_PUBLIC_ENDPOINTS: 'none' }).SLUICE_PUBLIC_ENDPOINTS).toEqual([]);
-    expect(EnvSchema.parse({}).SLUICE_PUBLIC_ENDPOINTS).toEqual(['healthz', 'readyz']);
+    expect(EnvSchema.parse({}).SLUICE_PUBLIC_ENDPOINTS).toEqual(['healthz', 'readyz', 'docs']);
     expect(EnvSchema.safeParse({ SLUICE_PUBLIC_ENDPOINTS: 'healthz,v1' }).success).toBe(false);
   });
 });
