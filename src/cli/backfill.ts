@@ -54,19 +54,22 @@ export function registerBackfill(program: Command): void {
     .option('--restart', 'start from the beginning even if an unfinished backfill could be resumed')
     .option('--json', 'machine-readable output (no progress bar)')
     .action(async (table: string, opts: BackfillOpts) => {
-      const { Presets, SingleBar } = await import('cli-progress');
+      const [{ SingleBar }, { progressLine }] = await Promise.all([
+        import('cli-progress'),
+        import('./progress-line.js'),
+      ]);
       await applyBackfillTables();
       await withPool(async (pool) => {
         const showBar = !opts.json && process.stderr.isTTY;
-        const bar = new SingleBar(
-          {
-            format:
-              'backfill {table} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | pages {finished}/{started} slow {slow} stopped {stopped}',
-            etaBuffer: 50,
-            hideCursor: true,
-          },
-          Presets.shades_classic,
-        );
+        // Figures first, the bar in what is left: rate and ETA stay visible at 80 columns.
+        const bar = new SingleBar({
+          format: (_o, params, payload: { table: string; rate: number }) =>
+            progressLine(
+              { table: payload.table, done: params.value, total: params.total, rate: payload.rate },
+              process.stderr.columns ?? 80,
+            ),
+          hideCursor: true,
+        });
         let barStarted = false;
         let lastLine = 0;
         const onProgress = (p: BackfillProgress) => {

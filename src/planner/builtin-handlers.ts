@@ -40,6 +40,8 @@ export const BackfillParamsSchema = z
       .min(1)
       .max(7 * 86_400_000)
       .default(60 * 60_000),
+    /** Start from the beginning even if an unfinished backfill of the table and route could be resumed. */
+    restart: z.boolean().optional(),
   })
   .strict();
 

@@ -39,18 +39,29 @@ export function runView(r: RunRow): RunView {
   };
 }
 
-const RUN_COLS =
-  'id, process, handler, status, trigger, due_at, requested_at, started_at, ended_at, instance, progress, error';
-
+/**
+ * Runs, newest first. A running backfill's progress comes from its checkpoint row, as in status: the
+ * run's own copy is only refreshed by the heartbeat and lagged it by seconds (thousands of rows).
+ */
 export async function listRuns(
   db: Queryable,
   f: { process?: string; active?: boolean; limit: number },
 ): Promise<RunView[]> {
   const list = await rows<RunRow>(
     db,
-    `SELECT ${RUN_COLS} FROM sluice_run
-      WHERE ($1::text IS NULL OR process = $1) AND (NOT $2 OR status = 'running')
-      ORDER BY seq DESC LIMIT $3`,
+    `SELECT r.id, r.process, r.handler, r.status, r.trigger, r.due_at, r.requested_at, r.started_at,
+            r.ended_at, r.instance, r.error,
+            CASE WHEN b.id IS NULL THEN r.progress
+                 ELSE coalesce(r.progress, '{}'::jsonb) || jsonb_build_object(
+                   'backfillId', b.id, 'rowsDone', b.rows_done, 'rowsTotal', b.total_rows, 'cursor', b.cursor,
+                   'pagesStarted', b.pages_started, 'pagesFinished', b.pages_finished,
+                   'pagesSlow', b.pages_slow, 'pagesStopped', b.pages_stopped) END AS progress
+       FROM sluice_run r
+       LEFT JOIN LATERAL (SELECT * FROM sluice_backfill b
+                           WHERE b.run_id = r.id AND b.status = 'running' AND r.status = 'running'
+                           ORDER BY b.started_at DESC LIMIT 1) b ON true
+      WHERE ($1::text IS NULL OR r.process = $1) AND (NOT $2 OR r.status = 'running')
+      ORDER BY r.seq DESC LIMIT $3`,
     [f.process ?? null, f.active ?? false, f.limit],
   );
   return list.map(runView);

@@ -41,6 +41,13 @@ export async function buildStatus(s: StatusSources) {
   return {
     instance: s.instance,
     time: new Date().toISOString(),
+    // What an operator should fix; the dashboard shows each one.
+    warnings:
+      s.callers.size === 0
+        ? [
+            'no routes configured: changes are accepted and published, but delivered nowhere (routes are read from the config file at start)',
+          ]
+        : [],
     queue: { ...queue.byState, oldestPendingAgeMs: queue.oldestPendingAgeMs, byRoute: queue.byRoute },
     // Trigger captures committed but not yet turned into events (normally a few milliseconds' worth).
     capture: { ...s.fanOut?.stats, backlog },
