@@ -18,6 +18,27 @@ export default tseslint.config(
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
   {
+    // The dashboard's script runs in the browser, served as is (no build step).
+    files: ['src/api/dashboard/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'sessionStorage',
+          'fetch',
+          'setTimeout',
+          'clearTimeout',
+          'URL',
+          'Blob',
+          'Node',
+          'confirm',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['bin/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',

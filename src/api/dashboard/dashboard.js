@@ -1,0 +1,492 @@
+'use strict';
+// Auth: the key lives in sessionStorage and goes out as a bearer header on every data call.
+const KEY = 'sluice.apiKey';
+const $ = (id) => document.getElementById(id);
+const history = [];
+let prev = null;
+let timer = null;
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v;
+    else if (k === 'onclick') e.addEventListener('click', v);
+    // Through the CSSOM: the page's CSP refuses style attributes.
+    else if (k === 'style') e.style.cssText = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
+  return e;
+}
+const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '-');
+const age = (ms) => {
+  if (ms === null || ms === undefined) return '-';
+  const s = ms / 1000;
+  if (s < 1) return `${Math.round(ms)} ms`;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+};
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '-');
+function toast(msg) {
+  const t = $('toast');
+  t.textContent = msg;
+  t.style.display = 'block';
+  setTimeout(() => (t.style.display = 'none'), 2500);
+}
+
+class Unauthorized extends Error {}
+async function call(path, init = {}) {
+  const res = await fetch(path, {
+    ...init,
+    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY) || ''}`, ...(init.headers || {}) },
+  });
+  if (res.status === 401) throw new Unauthorized();
+  if (res.status === 404) return null; // not available (e.g. the planner is not part of this build)
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new Error((body && body.error && body.error.message) || `HTTP ${res.status}`);
+  return body;
+}
+const itemsOf = (b, ...keys) => {
+  if (!b) return null;
+  if (Array.isArray(b)) return b;
+  for (const k of ['items', ...keys]) if (Array.isArray(b[k])) return b[k];
+  return [];
+};
+
+function showLogin(message) {
+  clearTimeout(timer);
+  $('app').classList.add('hidden');
+  $('login').classList.remove('hidden');
+  $('login-error').textContent = message || '';
+}
+function showApp() {
+  $('login').classList.add('hidden');
+  $('app').classList.remove('hidden');
+}
+
+function renderStatus(s) {
+  $('instance').textContent = `instance ${s.instance}`;
+  const q = s.queue || {};
+  $('q-pending').textContent = fmt(q.pending);
+  $('q-running').textContent = fmt(q.running);
+  $('q-done').textContent = fmt(q.done);
+  $('q-dead').textContent = fmt(q.dead);
+  $('q-dead').className = q.dead > 0 ? 'v bad' : 'v';
+  $('q-age').textContent = age(q.oldestPendingAgeMs);
+  const relay = s.relay || {};
+  $('relay-lag').textContent = relay.enabled ? fmt(relay.lag && relay.lag.unpublished) : 'off';
+
+  const now = Date.parse(s.time) || Date.now();
+  let rate = 0;
+  if (prev && now > prev.t) rate = Math.max(0, ((q.done || 0) - prev.done) / ((now - prev.t) / 1000));
+  prev = { t: now, done: q.done || 0 };
+  $('rate').textContent = rate.toFixed(rate < 10 ? 1 : 0);
+  history.push({ rate, pending: q.pending || 0 });
+  if (history.length > 90) history.shift();
+  drawChart();
+
+  const c = s.consumer || {};
+  const tbody = $('consumer');
+  tbody.replaceChildren(
+    ...[
+      [
+        'state',
+        el(
+          'span',
+          { class: `badge ${c.state === 'running' || c.state === 're-armed' ? 'ok' : 'muted'}` },
+          c.state,
+        ),
+      ],
+      ['role', el('span', { class: `badge ${c.role === 'leader' ? 'ok' : 'warn'}` }, c.role)],
+      ['term', c.term ?? '-'],
+      [
+        'batches',
+        `${fmt(c.batches && c.batches.finished)} finished${c.batches && c.batches.rearms ? `, ${fmt(c.batches.rearms)} re-arms` : ''}`,
+      ],
+      ['in flight', fmt(c.inFlight)],
+      [
+        'active batches',
+        c.batches && c.batches.active
+          ? c.batches.active.map((b) => `#${b.id}: ${b.finished}/${b.size}`).join(', ') || 'none'
+          : '-',
+      ],
+      [
+        'last batch',
+        c.lastBatch ? `${c.lastBatch.size} rows in ${age(c.lastBatch.ageMs ?? c.lastBatch.ms)}` : '-',
+      ],
+      ['delivered / retried', `${fmt(c.delivered)} / ${fmt(c.retried)}`],
+      ['dead / deferred', `${fmt(c.dead)} / ${fmt(c.deferred)}`],
+      ['Kafka relay', relay.enabled ? `${relay.state}, ${fmt(relay.published)} published` : 'off'],
+      [
+        'trigger captures',
+        s.capture
+          ? `${fmt(s.capture.fannedOut)} fanned out, ${fmt(s.capture.backlog && s.capture.backlog.changes)} waiting`
+          : '-',
+      ],
+    ].map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))),
+  );
+
+  const byRoute = q.byRoute || {};
+  const names = [...new Set([...Object.keys(s.breakers || {}), ...Object.keys(byRoute)])].sort();
+  $('routes').replaceChildren(
+    ...(names.length
+      ? names.map((name) => {
+          const b = (s.breakers || {})[name];
+          const r = byRoute[name] || {};
+          const cls = !b ? 'muted' : b.state === 'closed' ? 'ok' : b.state === 'open' ? 'bad' : 'warn';
+          return el(
+            'tr',
+            {},
+            el('td', {}, name),
+            el('td', {}, el('span', { class: `badge ${cls}` }, b ? b.state : 'not configured here')),
+            el('td', {}, fmt(b && b.inFlight)),
+            el('td', {}, fmt(b && b.calls)),
+            el('td', {}, fmt(b && b.failures)),
+            el('td', {}, fmt(r.pending || 0)),
+            el('td', {}, fmt(r.running || 0)),
+            el('td', {}, fmt(r.done || 0)),
+            el('td', { class: r.dead ? 'bad' : '' }, fmt(r.dead || 0)),
+          );
+        })
+      : [el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'no routes configured'))]),
+  );
+  renderBackfills((s.planner && s.planner.backfills) || []);
+  const p = s.planner;
+  $('slots').textContent =
+    p && typeof p.maxActive === 'number' ? `(${p.active ?? 0} of ${p.maxActive} slots active)` : '';
+  if (p && typeof p.maxActive === 'number' && document.activeElement !== $('limit'))
+    $('limit').value = p.maxActive;
+  renderHeld((p && p.held) || []);
+}
+
+// Free slots the planner keeps for a process about to start (slot reservation).
+function renderHeld(held) {
+  const hm = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  $('held').replaceChildren(
+    ...held.map((h) =>
+      el(
+        'p',
+        { class: 'warn' },
+        `slot held for ${h.process} due ${hm(h.dueAt)}, expected ${h.expectedMinutes} min` +
+          ` (waiting: ${h.heldFrom.slice(0, 5).join(', ')}${h.heldFrom.length > 5 ? ` and ${h.heldFrom.length - 5} more` : ''})`,
+      ),
+    ),
+  );
+}
+
+async function setLimit(n) {
+  const s = await call('/v1/planner/settings', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ maxActive: n }),
+  });
+  toast(`slot limit set to ${s ? s.maxActive : n} (every instance, next pass)`);
+  $('limit').blur();
+  await refresh();
+}
+
+function drawChart() {
+  const svg = $('chart');
+  const W = 800;
+  const H = 200;
+  const n = Math.min(90, Math.max(15, history.length));
+  const maxRate = Math.max(1, ...history.map((h) => h.rate));
+  const maxPending = Math.max(1, ...history.map((h) => h.pending));
+  const x = (i) => W - (history.length - 1 - i) * (W / (n - 1));
+  const pts = (f, max) =>
+    history.map((h, i) => `${x(i).toFixed(1)},${(H - 8 - (f(h) / max) * (H - 20)).toFixed(1)}`);
+  const ns = 'http://www.w3.org/2000/svg';
+  const mk = (tag, a) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(a)) e.setAttribute(k, v);
+    return e;
+  };
+  const grid = [0.25, 0.5, 0.75].map((f) =>
+    mk('line', { x1: 0, x2: W, y1: H * f, y2: H * f, stroke: '#263140', 'stroke-width': 1 }),
+  );
+  const rate = pts((h) => h.rate, maxRate);
+  const kids = [...grid];
+  if (history.length > 1) {
+    kids.push(
+      mk('polygon', {
+        points: `${x(0)},${H} ${rate.join(' ')} ${W},${H}`,
+        fill: 'rgba(79,179,255,0.18)',
+      }),
+    );
+    kids.push(mk('polyline', { points: rate.join(' '), fill: 'none', stroke: '#4fb3ff', 'stroke-width': 2 }));
+    kids.push(
+      mk('polyline', {
+        points: pts((h) => h.pending, maxPending).join(' '),
+        fill: 'none',
+        stroke: '#f5b942',
+        'stroke-width': 2,
+        'stroke-dasharray': '5 3',
+      }),
+    );
+  }
+  svg.replaceChildren(...kids);
+  $('chart-scale').textContent =
+    `scale: ${maxRate.toFixed(1)} /s, ${fmt(maxPending)} pending (last ${history.length * 2} s)`;
+}
+
+async function replay(ids) {
+  let n = 0;
+  if (ids.length === 1) {
+    const r = await call(`/v1/dead-letters/${encodeURIComponent(ids[0])}/replay`, { method: 'POST' });
+    n = r ? r.replayed : 0;
+  } else {
+    const r = await call('/v1/dead-letters/replay', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids }),
+    });
+    n = r ? r.replayed : 0;
+  }
+  toast(`replayed ${n} dead letter${n === 1 ? '' : 's'}`);
+  await refresh();
+}
+
+function renderDeadLetters(body) {
+  const items = itemsOf(body) || [];
+  $('dlq-count').textContent = `(${items.length}${items.length >= 100 ? '+' : ''})`;
+  $('replay-all').disabled = items.length === 0;
+  $('replay-all').onclick = () => replay(items.map((d) => d.id)).catch(report);
+  $('dlq').replaceChildren(
+    ...(items.length
+      ? items.map((d) =>
+          el(
+            'tr',
+            { 'data-id': d.id },
+            el('td', {}, d.id),
+            el('td', {}, when(d.deadAt)),
+            el('td', {}, d.route),
+            el('td', {}, `${d.entity}:${d.recordId}`),
+            el('td', {}, d.op),
+            el('td', {}, d.attempts),
+            el('td', {}, d.lastStatus ?? '-'),
+            el(
+              'td',
+              { class: 'err', title: `${d.lastError || ''}\n${d.lastResponse || ''}` },
+              d.lastError || '',
+            ),
+            el(
+              'td',
+              {},
+              el('button', { class: 'replay', onclick: () => replay([d.id]).catch(report) }, 'Replay'),
+            ),
+          ),
+        )
+      : [el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'no dead letters'))]),
+  );
+}
+
+function progressOf(run) {
+  const p = run.progress || {};
+  const total = p.rowsTotal ?? p.total;
+  const done = p.rowsDone ?? p.done;
+  if (typeof total !== 'number' || typeof done !== 'number') return null;
+  const pct = total > 0 ? Math.min(100, (done / total) * 100) : 100;
+  const bar = el(
+    'div',
+    { class: 'bar', title: `${done} of ${total}` },
+    el('div', { style: `width:${pct.toFixed(1)}%` }),
+  );
+  const pages =
+    typeof p.pagesStarted === 'number'
+      ? `, pages ${p.pagesFinished}/${p.pagesStarted}${p.pagesSlow ? `, ${p.pagesSlow} slow` : ''}`
+      : '';
+  return el(
+    'div',
+    {},
+    bar,
+    el('div', { class: 'muted' }, `${fmt(done)} / ${fmt(total)} rows (${pct.toFixed(0)}%)${pages}`),
+  );
+}
+
+// Backfills in progress (from /v1/status): one progress bar each.
+function renderBackfills(list) {
+  $('backfills').replaceChildren(
+    ...list.map((b) => {
+      const pct = typeof b.percent === 'number' ? b.percent : null;
+      const pages = b.pages
+        ? `, pages ${b.pages.finished}/${b.pages.started}${b.pages.slow ? `, ${b.pages.slow} slow` : ''}`
+        : '';
+      return el(
+        'div',
+        { class: 'backfill', style: 'margin-bottom:10px' },
+        el(
+          'div',
+          {},
+          `backfill ${b.table} → ${b.route} `,
+          el('span', { class: `badge ${b.status === 'running' ? 'warn' : 'bad'}` }, b.status),
+        ),
+        el('div', { class: 'bar' }, el('div', { style: `width:${pct ?? 0}%` })),
+        el(
+          'div',
+          { class: 'muted' },
+          `${fmt(b.rowsDone)} / ${b.rowsTotal === null ? '?' : fmt(b.rowsTotal)} rows${pct === null ? '' : ` (${pct}%)`}${pages}`,
+        ),
+      );
+    }),
+  );
+}
+
+function renderProcesses(body) {
+  const items = itemsOf(body, 'processes');
+  if (items === null)
+    return $('processes').replaceChildren(
+      el('p', { class: 'muted' }, 'not available (no planner in this build)'),
+    );
+  if (!items.length)
+    return $('processes').replaceChildren(el('p', { class: 'muted' }, 'no processes registered'));
+  $('processes').replaceChildren(
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['name', 'kind', 'schedule', 'priority', 'next due', 'expected', 'last run'].map((h) =>
+            el('th', {}, h),
+          ),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...items.map((p) =>
+          el(
+            'tr',
+            {},
+            el(
+              'td',
+              {},
+              p.name,
+              p.alarmed ? el('span', { class: 'badge bad', style: 'margin-left:6px' }, 'alarm') : '',
+              p.enabled === false
+                ? el('span', { class: 'badge muted', style: 'margin-left:6px' }, 'disabled')
+                : '',
+            ),
+            el('td', {}, p.kind ?? '-'),
+            el(
+              'td',
+              {},
+              p.schedule ? p.schedule + (p.timeZone && p.timeZone !== 'UTC' ? ` (${p.timeZone})` : '') : '-',
+            ),
+            el('td', {}, p.priority ?? '-'),
+            el('td', {}, when(p.nextDueAt)),
+            el(
+              'td',
+              { title: 'p90 of its recent successful runs' },
+              p.durations && p.durations.p90Ms !== null
+                ? `${Math.max(1, Math.round(p.durations.p90Ms / 60000))} min`
+                : '-',
+            ),
+            el('td', {}, p.lastRun ? p.lastRun.status : '-'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderRuns(body) {
+  const items = itemsOf(body, 'runs');
+  if (items === null)
+    return $('runs').replaceChildren(el('p', { class: 'muted' }, 'not available (no planner in this build)'));
+  if (!items.length) return $('runs').replaceChildren(el('p', { class: 'muted' }, 'no runs yet'));
+  const cls = (s) => (s === 'succeeded' ? 'ok' : s === 'failed' ? 'bad' : s === 'running' ? 'warn' : 'muted');
+  $('runs').replaceChildren(
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el('tr', {}, ...['process', 'status', 'started', 'progress'].map((h) => el('th', {}, h))),
+      ),
+      el(
+        'tbody',
+        {},
+        ...items
+          .slice(0, 20)
+          .map((r) =>
+            el(
+              'tr',
+              {},
+              el('td', {}, r.process ?? r.name ?? '-'),
+              el('td', {}, el('span', { class: `badge ${cls(r.status)}` }, r.status ?? '-')),
+              el('td', {}, when(r.startedAt)),
+              el('td', {}, progressOf(r) || (r.error ? el('span', { class: 'bad' }, r.error) : '-')),
+            ),
+          ),
+      ),
+    ),
+  );
+}
+
+function report(err) {
+  if (err instanceof Unauthorized) {
+    sessionStorage.removeItem(KEY);
+    return showLogin('That key was not accepted.');
+  }
+  $('live').className = 'dot down';
+  $('updated').textContent = `error: ${err.message}`;
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    const [status, dead, processes, runs] = await Promise.all([
+      call('/v1/status'),
+      call('/v1/dead-letters?limit=100'),
+      call('/v1/processes'),
+      call('/v1/runs'),
+    ]);
+    showApp();
+    if (status) renderStatus(status);
+    renderDeadLetters(dead);
+    renderProcesses(processes);
+    renderRuns(runs);
+    $('live').className = 'dot live';
+    $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+    document.body.dataset.loaded = 'true';
+  } catch (err) {
+    report(err);
+    if (err instanceof Unauthorized) return;
+  }
+  timer = setTimeout(refresh, 2000);
+}
+
+$('login-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(KEY, $('key').value.trim());
+  $('key').value = '';
+  refresh();
+});
+$('limit-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const n = Number($('limit').value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    return toast('the slot limit is a whole number from 1 to 1000');
+  setLimit(n).catch((err) => (err instanceof Unauthorized ? report(err) : toast(err.message)));
+});
+$('signout').addEventListener('click', () => {
+  sessionStorage.removeItem(KEY);
+  showLogin();
+});
+$('docs').addEventListener('click', async () => {
+  try {
+    const doc = await call('/docs');
+    const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+    window.open(url, '_blank');
+  } catch (err) {
+    report(err);
+  }
+});
+if (sessionStorage.getItem(KEY)) refresh();
+else showLogin();
