@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath } from '../helpers/chromium';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 import { api, startTestService } from '../helpers/service';
 import { startSink, type Sink } from '../helpers/sink';
 import { waitFor } from '../helpers/wait';
 
 const SCREENSHOT = join('test-results', 'dashboard.png');
+const NARROW = join('test-results', 'dashboard-420.png');
 
 describe('dashboard in headless Chromium', () => {
   let db: TestDb;
@@ -18,6 +20,8 @@ describe('dashboard in headless Chromium', () => {
   let profile: string;
 
   beforeAll(async () => {
+    // First: on a fresh machine this installs the browser (minutes), before anything else is started.
+    const executablePath = chromiumPath();
     db = await createTestDb();
     // The CRM refuses three records (dead letters); the warehouse takes everything.
     sink = await startSink((r) =>
@@ -62,8 +66,8 @@ describe('dashboard in headless Chromium', () => {
     profile = mkdtempSync(join(tmpdir(), 'sluice-chromium-'));
     // A fresh profile per run (playwright takes it as userDataDir, not as --user-data-dir).
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      viewport: { width: 1400, height: 1000 },
+      executablePath,
+      viewport: { width: 1280, height: 1000 },
       args: [
         '--headless',
         '--no-sandbox',
@@ -75,7 +79,7 @@ describe('dashboard in headless Chromium', () => {
         '--disable-sync',
       ],
     });
-  });
+  }, 900_000);
   afterAll(async () => {
     await browser?.close();
     await svc?.stop();
@@ -84,11 +88,19 @@ describe('dashboard in headless Chromium', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('asks for the key, shows live figures, replays a dead letter on click, and writes a screenshot', async () => {
+  it('asks for the key, shows live figures and an axis-labelled chart, replays a dead letter on click, asks before replaying all, fits 420 px, and breaks no CSP rule', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(svc.url);
+    // CSP refusals (an inline script or style) show up as console errors; the refused key's 401s do too.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
+    });
+    const shell = await page.goto(svc.url);
+    const csp = shell!.headers()['content-security-policy'];
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
 
     // No key yet: the page holds no data and asks for one; a wrong key is refused by the API.
     await page.locator('#login').waitFor({ state: 'visible' });
@@ -167,9 +179,86 @@ describe('dashboard in headless Chromium', () => {
       .poll(() => page.textContent('#held'), { timeout: 15_000 })
       .toMatch(/slot held for nightly-report due .+, expected 10 min \(waiting: adhoc\)/);
 
+    // The chart has values on both axes (deliveries per second left, pending right) and a time axis.
+    const rateAxis = await page.locator('#chart text.axis.rate').allTextContents();
+    expect(rateAxis.length).toBeGreaterThanOrEqual(3);
+    expect(rateAxis.every((t) => /^[0-9.]+k?$/.test(t))).toBe(true);
+    expect(await page.locator('#chart text.axis.pending').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('#chart text.axis').allTextContents()).toContain('now');
+    await expect.poll(() => page.locator('#warnings').isVisible()).toBe(false);
+
+    // "Replay all shown" asks first: declined, nothing is replayed.
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.click('#replay-all');
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toContain('Replay 2 dead letters?');
+    expect(await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE state = 'dead'`)).toBe(2);
+
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+
+    // 420 px wide: every table stays inside its card and no card scrolls sideways.
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.waitForTimeout(300); // a relayout (the chart redraws on resize)
+    // Runs in the page (a string: this project's TypeScript has no DOM types).
+    const spills = await page.evaluate<string[]>(`
+      [...document.querySelectorAll('main section:not(.hidden)')].flatMap((sec) => {
+        const card = sec.getBoundingClientRect();
+        const name = sec.querySelector('h2')?.textContent.trim();
+        const out = [...sec.querySelectorAll('table, svg')]
+          .filter((t) => t.getBoundingClientRect().right > card.right + 0.5)
+          .map((t) => name + ': ' + t.tagName + ' ends at ' + t.getBoundingClientRect().right + ' > ' + card.right);
+        return sec.scrollWidth > sec.clientWidth + 1 ? [...out, name + ' scrolls sideways'] : out;
+      })`);
+    expect(spills).toEqual([]);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
+    await page.screenshot({ path: NARROW, fullPage: true });
+
+    // Accepted, every dead letter shown goes back to pending and is delivered.
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#replay-all');
+    await waitFor(
+      async () => (await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE state = 'dead'`)) === 0,
+      'all dead letters replayed',
+    );
     expect(errors).toEqual([]);
+  });
+
+  it('warns when no route is configured, in status and on the page', async () => {
+    const bare = await startTestService({ databaseUrl: db.url, kafka: false });
+    try {
+      const status = await api(bare, 'GET', '/v1/status');
+      expect(status.body.warnings).toEqual([expect.stringContaining('no routes configured')]);
+      expect((await api(svc, 'GET', '/v1/status')).body.warnings).toEqual([]);
+      const page = await browser.newPage();
+      await page.goto(bare.url);
+      await page.fill('#key', bare.key);
+      await page.click('#login-form button');
+      await page.waitForSelector('body[data-loaded="true"]');
+      expect(await page.textContent('#warnings')).toContain('no routes configured');
+      await page.close();
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('opens the API viewer at /docs without a key, rendered from /docs/json, with no CSP refusal', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${svc.url}/docs`);
+    await page.locator('.swagger-ui .info .title').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.textContent('.swagger-ui .info .title')).toContain('Sluice');
+    await page.locator('.opblock-summary-path', { hasText: '/v1/events' }).first().waitFor();
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: join('test-results', 'docs.png') });
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

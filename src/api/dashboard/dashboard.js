@@ -67,6 +67,9 @@ function showApp() {
 
 function renderStatus(s) {
   $('instance').textContent = `instance ${s.instance}`;
+  const warnings = s.warnings || [];
+  $('warnings').classList.toggle('hidden', warnings.length === 0);
+  $('warnings').replaceChildren(...warnings.map((w) => el('p', {}, w)));
   const q = s.queue || {};
   $('q-pending').textContent = fmt(q.pending);
   $('q-running').textContent = fmt(q.running);
@@ -94,7 +97,9 @@ function renderStatus(s) {
         'state',
         el(
           'span',
-          { class: `badge ${c.state === 'running' || c.state === 're-armed' ? 'ok' : 'muted'}` },
+          {
+            class: `badge ${c.state === 'running' || c.state === 're-armed' ? 'ok' : c.state === 'stalled' ? 'bad' : 'muted'}`,
+          },
           c.state,
         ),
       ],
@@ -140,11 +145,11 @@ function renderStatus(s) {
             {},
             el('td', {}, name),
             el('td', {}, el('span', { class: `badge ${cls}` }, b ? b.state : 'not configured here')),
-            el('td', {}, fmt(b && b.inFlight)),
-            el('td', {}, fmt(b && b.calls)),
-            el('td', {}, fmt(b && b.failures)),
+            el('td', { class: 'wide' }, fmt(b && b.inFlight)),
+            el('td', { class: 'wide' }, fmt(b && b.calls)),
+            el('td', { class: 'wide' }, fmt(b && b.failures)),
             el('td', {}, fmt(r.pending || 0)),
-            el('td', {}, fmt(r.running || 0)),
+            el('td', { class: 'wide' }, fmt(r.running || 0)),
             el('td', {}, fmt(r.done || 0)),
             el('td', { class: r.dead ? 'bad' : '' }, fmt(r.dead || 0)),
           );
@@ -186,48 +191,68 @@ async function setLimit(n) {
   await refresh();
 }
 
+/** A round step for a 4-interval axis reaching `max`: 1, 2 or 5 times a power of ten, at least `min`. */
+function niceStep(max, min) {
+  const raw = Math.max(max / 4, min);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((m) => m >= raw);
+}
+const short = (n) =>
+  n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)}k` : `${+n.toFixed(1)}`;
+
+// Drawn in the SVG's own pixels (its viewBox follows its size), so the axis text is never stretched.
 function drawChart() {
   const svg = $('chart');
-  const W = 800;
-  const H = 200;
-  const n = Math.min(90, Math.max(15, history.length));
-  const maxRate = Math.max(1, ...history.map((h) => h.rate));
-  const maxPending = Math.max(1, ...history.map((h) => h.pending));
-  const x = (i) => W - (history.length - 1 - i) * (W / (n - 1));
-  const pts = (f, max) =>
-    history.map((h, i) => `${x(i).toFixed(1)},${(H - 8 - (f(h) / max) * (H - 20)).toFixed(1)}`);
+  const W = Math.max(200, Math.round(svg.clientWidth || 800));
+  const H = Math.max(120, Math.round(svg.clientHeight || 250));
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  const L = 46; // left axis: deliveries per second
+  const R = 54; // right axis: pending rows
+  const T = 10;
+  const B = 22; // time axis
+  const n = 90; // samples shown (2 s apart)
+  const maxRate = 4 * niceStep(Math.max(0, ...history.map((h) => h.rate)), 0.5);
+  const maxPending = 4 * niceStep(Math.max(0, ...history.map((h) => h.pending)), 1);
+  const x = (i) => W - R - (history.length - 1 - i) * ((W - L - R) / (n - 1));
+  const y = (v, max) => T + (1 - v / max) * (H - T - B);
+  const pts = (f, max) => history.map((h, i) => `${x(i).toFixed(1)},${y(f(h), max).toFixed(1)}`);
   const ns = 'http://www.w3.org/2000/svg';
-  const mk = (tag, a) => {
+  const mk = (tag, a, text) => {
     const e = document.createElementNS(ns, tag);
     for (const [k, v] of Object.entries(a)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
     return e;
   };
-  const grid = [0.25, 0.5, 0.75].map((f) =>
-    mk('line', { x1: 0, x2: W, y1: H * f, y2: H * f, stroke: '#263140', 'stroke-width': 1 }),
-  );
-  const rate = pts((h) => h.rate, maxRate);
-  const kids = [...grid];
+  const kids = [];
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    const yy = T + f * (H - T - B);
+    kids.push(mk('line', { x1: L, x2: W - R, y1: yy, y2: yy, class: 'grid' }));
+    kids.push(
+      mk('text', { x: L - 6, y: yy + 4, class: 'axis rate', 'text-anchor': 'end' }, short(maxRate * (1 - f))),
+    );
+    kids.push(mk('text', { x: W - R + 6, y: yy + 4, class: 'axis pending' }, short(maxPending * (1 - f))));
+  }
+  for (const s of [180, 120, 60, 0]) {
+    const xx = W - R - (s / 2) * ((W - L - R) / (n - 1));
+    kids.push(
+      mk(
+        'text',
+        { x: xx, y: H - 6, class: 'axis', 'text-anchor': s ? 'middle' : 'end' },
+        s ? `-${s / 60} min` : 'now',
+      ),
+    );
+  }
   if (history.length > 1) {
+    const rate = pts((h) => h.rate, maxRate);
     kids.push(
-      mk('polygon', {
-        points: `${x(0)},${H} ${rate.join(' ')} ${W},${H}`,
-        fill: 'rgba(79,179,255,0.18)',
-      }),
+      mk('polygon', { points: `${x(0)},${H - B} ${rate.join(' ')} ${W - R},${H - B}`, class: 'rate-area' }),
     );
-    kids.push(mk('polyline', { points: rate.join(' '), fill: 'none', stroke: '#4fb3ff', 'stroke-width': 2 }));
-    kids.push(
-      mk('polyline', {
-        points: pts((h) => h.pending, maxPending).join(' '),
-        fill: 'none',
-        stroke: '#f5b942',
-        'stroke-width': 2,
-        'stroke-dasharray': '5 3',
-      }),
-    );
+    kids.push(mk('polyline', { points: rate.join(' '), class: 'rate-line' }));
+    kids.push(mk('polyline', { points: pts((h) => h.pending, maxPending).join(' '), class: 'pending-line' }));
   }
   svg.replaceChildren(...kids);
   $('chart-scale').textContent =
-    `scale: ${maxRate.toFixed(1)} /s, ${fmt(maxPending)} pending (last ${history.length * 2} s)`;
+    `left: delivered / s (0-${short(maxRate)}), right: pending (0-${short(maxPending)})`;
 }
 
 async function replay(ids) {
@@ -251,7 +276,12 @@ function renderDeadLetters(body) {
   const items = itemsOf(body) || [];
   $('dlq-count').textContent = `(${items.length}${items.length >= 100 ? '+' : ''})`;
   $('replay-all').disabled = items.length === 0;
-  $('replay-all').onclick = () => replay(items.map((d) => d.id)).catch(report);
+  $('replay-all').onclick = () => {
+    const ids = items.map((d) => d.id);
+    const n = `${ids.length} dead letter${ids.length === 1 ? '' : 's'}`;
+    if (!confirm(`Replay ${n}? Every one shown goes back to pending with its attempts reset.`)) return;
+    replay(ids).catch(report);
+  };
   $('dlq').replaceChildren(
     ...(items.length
       ? items.map((d) =>
@@ -259,12 +289,12 @@ function renderDeadLetters(body) {
             'tr',
             { 'data-id': d.id },
             el('td', {}, d.id),
-            el('td', {}, when(d.deadAt)),
+            el('td', { class: 'wide' }, when(d.deadAt)),
             el('td', {}, d.route),
             el('td', {}, `${d.entity}:${d.recordId}`),
-            el('td', {}, d.op),
-            el('td', {}, d.attempts),
-            el('td', {}, d.lastStatus ?? '-'),
+            el('td', { class: 'wide' }, d.op),
+            el('td', { class: 'wide' }, d.attempts),
+            el('td', { class: 'wide' }, d.lastStatus ?? '-'),
             el(
               'td',
               { class: 'err', title: `${d.lastError || ''}\n${d.lastResponse || ''}` },
@@ -351,7 +381,7 @@ function renderProcesses(body) {
           'tr',
           {},
           ...['name', 'kind', 'schedule', 'priority', 'next due', 'expected', 'last run'].map((h) =>
-            el('th', {}, h),
+            el('th', { class: ['kind', 'schedule', 'next due', 'expected'].includes(h) ? 'wide' : '' }, h),
           ),
         ),
       ),
@@ -371,17 +401,17 @@ function renderProcesses(body) {
                 ? el('span', { class: 'badge muted', style: 'margin-left:6px' }, 'disabled')
                 : '',
             ),
-            el('td', {}, p.kind ?? '-'),
+            el('td', { class: 'wide' }, p.kind ?? '-'),
             el(
               'td',
-              {},
+              { class: 'wide' },
               p.schedule ? p.schedule + (p.timeZone && p.timeZone !== 'UTC' ? ` (${p.timeZone})` : '') : '-',
             ),
             el('td', {}, p.priority ?? '-'),
-            el('td', {}, when(p.nextDueAt)),
+            el('td', { class: 'wide' }, when(p.nextDueAt)),
             el(
               'td',
-              { title: 'p90 of its recent successful runs' },
+              { class: 'wide', title: 'p90 of its recent successful runs' },
               p.durations && p.durations.p90Ms !== null
                 ? `${Math.max(1, Math.round(p.durations.p90Ms / 60000))} min`
                 : '-',
@@ -407,7 +437,13 @@ function renderRuns(body) {
       el(
         'thead',
         {},
-        el('tr', {}, ...['process', 'status', 'started', 'progress'].map((h) => el('th', {}, h))),
+        el(
+          'tr',
+          {},
+          ...['process', 'status', 'started', 'progress'].map((h) =>
+            el('th', { class: h === 'started' ? 'wide' : '' }, h),
+          ),
+        ),
       ),
       el(
         'tbody',
@@ -420,7 +456,7 @@ function renderRuns(body) {
               {},
               el('td', {}, r.process ?? r.name ?? '-'),
               el('td', {}, el('span', { class: `badge ${cls(r.status)}` }, r.status ?? '-')),
-              el('td', {}, when(r.startedAt)),
+              el('td', { class: 'wide' }, when(r.startedAt)),
               el('td', {}, progressOf(r) || (r.error ? el('span', { class: 'bad' }, r.error) : '-')),
             ),
           ),
@@ -479,14 +515,8 @@ $('signout').addEventListener('click', () => {
   sessionStorage.removeItem(KEY);
   showLogin();
 });
-$('docs').addEventListener('click', async () => {
-  try {
-    const doc = await call('/docs');
-    const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
-    window.open(url, '_blank');
-  } catch (err) {
-    report(err);
-  }
-});
+window.addEventListener('resize', drawChart);
+// The interactive API viewer (public unless SLUICE_PUBLIC_ENDPOINTS closes it).
+$('docs').addEventListener('click', () => window.open('/docs', '_blank', 'noopener'));
 if (sessionStorage.getItem(KEY)) refresh();
 else showLogin();

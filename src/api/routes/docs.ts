@@ -15,8 +15,12 @@ export async function docsRoutes(
     routePrefix: '/docs',
     uiConfig: { validatorUrl: null, deepLinking: false },
     staticCSP: true,
-    // The library's policy upgrades requests to https, which a plain-http local service cannot answer.
-    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+    // The library's policy upgrades requests to https, which a plain-http local service cannot answer,
+    // and Swagger UI sets inline styles as it renders; its scripts stay limited to its own files.
+    transformStaticCSP: (header) =>
+      header
+        .replace(/\s*upgrade-insecure-requests;?/, '')
+        .replace(/style-src [^;]*;/, "style-src 'self' 'unsafe-inline';"),
     uiHooks: deps.publicEndpoints.includes('docs') ? {} : { onRequest: bearerAuth(deps.apiKeys) },
   });
 }
