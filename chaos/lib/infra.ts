@@ -49,7 +49,7 @@ export async function startInfra(log: (m: string) => void): Promise<ChaosInfra> 
     },
     close: async () => {
       await broker?.stop();
-      await pg.stop().catch(() => undefined);
+      await pg.close().catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
     },
   };

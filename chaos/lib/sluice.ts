@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../test/helpers/ports';
@@ -63,6 +63,7 @@ export async function spawnSluice(o: SluiceSpawn): Promise<SluiceProc> {
   const exited = new Promise<number | string>((res) =>
     child.once('exit', (code, signal) => {
       dead = true;
+      rmSync(home, { recursive: true, force: true });
       res(code ?? signal ?? -1);
     }),
   );

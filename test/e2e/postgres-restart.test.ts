@@ -41,7 +41,7 @@ describe('Postgres restarted mid-run', () => {
     proc?.kill('SIGKILL');
     await proc?.exited;
     await sink?.close();
-    await pg?.stop();
+    await pg?.close();
   });
 
   it('answers 503 while the database is away, survives, reconnects and delivers everything it acknowledged', async () => {

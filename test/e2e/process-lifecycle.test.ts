@@ -20,7 +20,7 @@ describe('a real `sluice start` process', () => {
   afterAll(async () => {
     await pool?.end();
     await sink?.close();
-    await pg?.stop();
+    await pg?.close();
   });
 
   it('migrates an empty database, delivers a push, and exits 0 on SIGTERM leaving nothing claimed', async () => {

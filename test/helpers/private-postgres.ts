@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPg } from '../../src/infra/embedded-postgres';
@@ -10,6 +10,8 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
+  /** Stops it for good and removes its data folder. */
+  close(): Promise<void>;
 }
 
 /**
@@ -26,6 +28,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     stop: () => pg.stop(),
     start: async () => {
       pg = await startEmbeddedPostgres(home, port);
+    },
+    close: async () => {
+      await pg.stop();
+      rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,7 @@ export async function startTestService(
   o: TestServiceOptions,
 ): Promise<RunningService & { topic: string; key: string }> {
   const topic = `sluice.test.${randomBytes(4).toString('hex')}`;
+  const home = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const env = EnvSchema.parse({
     DATABASE_URL: o.databaseUrl,
     KAFKA_BROKERS: o.kafka === false ? undefined : inject('kafkaBrokers').join(','),
@@ -39,7 +40,7 @@ export async function startTestService(
     PORT: '0',
     HOST: '127.0.0.1',
     SLUICE_API_KEYS: TEST_KEY,
-    SLUICE_HOME: mkdtempSync(join(tmpdir(), 'sluice-test-')),
+    SLUICE_HOME: home,
     SLUICE_POLL_MS: '200',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...o.env,
@@ -60,7 +61,13 @@ export async function startTestService(
     backfillTables: file.backfill.tables,
   };
   const svc = await startService(config, createLogger(env.LOG_LEVEL, 'sluice', o.logDestination));
-  return Object.assign(svc, { topic, key: TEST_KEY });
+  const stop = svc.stop;
+  // The service's home (its API key file) goes with it: a test run leaves nothing in the temp folder.
+  return Object.assign(svc, {
+    topic,
+    key: TEST_KEY,
+    stop: () => stop().finally(() => rmSync(home, { recursive: true, force: true })),
+  });
 }
 
 /** fetch() against the service with the test key. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports';
@@ -60,7 +60,10 @@ export async function spawnSluice(o: SluiceProcessOptions): Promise<SluiceProces
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((res) =>
-    child.once('exit', (code, signal) => res(code ?? signal ?? -1)),
+    child.once('exit', (code, signal) => {
+      rmSync(home, { recursive: true, force: true });
+      res(code ?? signal ?? -1);
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   const proc: SluiceProcess = {

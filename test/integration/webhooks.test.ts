@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,9 +43,10 @@ describe('POST /v1/webhooks/:source', () => {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }
 
+  let home: string;
   beforeAll(async () => {
     db = await createTestDb();
-    const home = mkdtempSync(join(tmpdir(), 'sluice-webhook-'));
+    home = mkdtempSync(join(tmpdir(), 'sluice-webhook-'));
     const configPath = join(home, 'sluice.config.json');
     writeFileSync(
       configPath,
@@ -81,6 +82,7 @@ describe('POST /v1/webhooks/:source', () => {
   afterAll(async () => {
     await svc?.stop();
     await db?.drop();
+    if (home) rmSync(home, { recursive: true, force: true });
   });
 
   it('accepts a signed change from the config-file source, durable before the 202', async () => {
