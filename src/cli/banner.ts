@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { styleText } from 'node:util';
+import { maskUrl } from '../lib/mask-url';
 
 export interface BannerInfo {
   url: string;
@@ -24,7 +25,7 @@ const show = (path: string) => {
 const databaseLine = (d: BannerInfo['database'], home: string) =>
   d.embedded
     ? `${d.url}   (embedded Postgres, data in ${show(`${home}/pg`)})`
-    : `${d.url.replace(/:[^:@/]+@/, ':***@')}   (DATABASE_URL)`;
+    : `${maskUrl(d.url)}   (DATABASE_URL)`;
 
 /** The lines `sluice start` prints once the service is up and its start-up log lines are written. */
 export function bannerLines(b: BannerInfo): string[] {
