@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { capturesWaiting } from '../db/capture/backlog';
 import { fanOutCaptures } from '../db/capture/fan-out';
+import { Backoff } from '../lib/retry';
 import { WakeableLoop } from '../lib/wakeable-loop';
 import { countIngested } from '../metrics/ingest-counter';
 
@@ -61,7 +62,7 @@ export class CaptureFanOut extends WakeableLoop {
   }
 
   protected async run(): Promise<void> {
-    let backoff = 250;
+    const backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
     let idle = this.opts.busyPollMs;
     while (!this.stopping) {
       try {
@@ -72,7 +73,7 @@ export class CaptureFanOut extends WakeableLoop {
           : 0;
         const busy = Math.min(Math.max(this.opts.busyPollMs, Date.now() - started), 4 * this.opts.busyPollMs);
         this.s.lastError = null;
-        backoff = 250;
+        backoff.reset();
         if (n > 0) {
           this.s.state = 'fanning-out';
           this.s.fannedOut += n;
@@ -92,8 +93,7 @@ export class CaptureFanOut extends WakeableLoop {
         if (this.s.state !== 'error') this.log.warn({ err: message }, 'capture fan-out failed; will retry');
         this.s.state = 'error';
         this.s.lastError = message;
-        await this.signal.sleep(backoff);
-        backoff = Math.min(backoff * 2, 10_000);
+        await this.signal.sleep(backoff.next());
       }
     }
   }

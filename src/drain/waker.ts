@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { Backoff } from '../lib/retry';
 
 /**
  * LISTENs on the `sluice` channel (or another fixed one) on a dedicated connection and calls `onWake` for each NOTIFY.
@@ -8,7 +9,7 @@ import { Client } from 'pg';
 export class Waker {
   private client: Client | null = null;
   private stopped = false;
-  private retryMs = 250;
+  private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
   connected = false;
 
   constructor(
@@ -45,14 +46,12 @@ export class Waker {
     await client.query(`LISTEN ${this.channel}`);
     this.client = client;
     this.connected = true;
-    this.retryMs = 250;
+    this.backoff.reset();
     this.onWake(); // anything that arrived while we were away
   }
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    const wait = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, 10_000);
-    setTimeout(() => this.connect().catch(() => this.scheduleReconnect()), wait).unref();
+    setTimeout(() => this.connect().catch(() => this.scheduleReconnect()), this.backoff.next()).unref();
   }
 }

@@ -7,6 +7,8 @@ import { WakeSignal } from './wake-signal';
 export abstract class WakeableLoop {
   protected readonly signal = new WakeSignal();
   protected stopping = false;
+  /** Aborted by stop(): waits that a wake must not cut short (a backoff) still end at a stop. */
+  protected readonly stopped = new AbortController();
   private loop: Promise<void> | null = null;
 
   start(): void {
@@ -19,6 +21,7 @@ export abstract class WakeableLoop {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.wake();
     await this.loop;
     await this.afterStop();

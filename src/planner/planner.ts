@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { inTransaction, rows } from '../db/pool';
 import { Waker } from '../drain/waker';
 import { coerceError } from '../lib/errors';
+import { retry } from '../lib/retry';
 import { WakeSignal } from '../lib/wake-signal';
 import { registerBuiltinHandlers } from './builtin-handlers';
 import { getHandler } from './handlers';
@@ -218,21 +219,19 @@ export class Planner {
           : coerceError(err).message || 'failed';
       }
       // The end must reach the database, or the slot stays taken until the run is declared lost.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await finishRun(this.pool, run.runId, error === null, error, this.clock(), entry.progress);
-          break;
-        } catch (err) {
-          if (attempt >= 5) {
-            this.log.error(
-              { runId: run.runId, err: (err as Error).message },
-              'could not record the end of a run',
-            );
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-        }
-      }
+      await retry(
+        () => finishRun(this.pool, run.runId, error === null, error, this.clock(), entry.progress),
+        {
+          initialMs: 200,
+          maxMs: 6_400,
+          retries: 5,
+        },
+      ).catch((err) =>
+        this.log.error(
+          { runId: run.runId, err: (err as Error).message },
+          'could not record the end of a run',
+        ),
+      );
       this.local.delete(run.runId);
       if (error) this.log.warn({ process: run.process, runId: run.runId, error }, 'run failed');
       this.wake();

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { WakeableLoop } from '../lib/wakeable-loop';
 import { fetchUnpublished } from '../db/outbox/fetch-unpublished';
 import { markPublished } from '../db/outbox/mark-published';
+import { Backoff } from '../lib/retry';
 import { sleep } from '../lib/sleep';
 import { createProducer, ensureTopic } from './kafka-client';
 import { chunkByBytes } from './chunk';
@@ -63,7 +64,8 @@ export class OutboxRelay extends WakeableLoop {
    * up rows that committed late with lower ids. A batch is marked only after its send succeeded.
    */
   protected async run(): Promise<void> {
-    let backoff = 500;
+    // Kafka away: retry after 0.5 s, growing to 10 s; NOTIFY wakes do not cut it short, a stop does.
+    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
     let after: string | null = null;
     // Resolves to the mark's error instead of rejecting, so a failure waits for settleMark to surface it.
     let marking: Promise<Error | void> | null = null;
@@ -113,7 +115,7 @@ export class OutboxRelay extends WakeableLoop {
         );
         after = ids[ids.length - 1];
         this.s.lastError = null;
-        backoff = 500;
+        backoff.reset();
       } catch (err) {
         await settleMark().catch(() => undefined);
         after = null;
@@ -123,8 +125,7 @@ export class OutboxRelay extends WakeableLoop {
         this.s.state = 'kafka-down';
         this.s.lastError = message;
         await this.dropProducer();
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 10_000);
+        await sleep(backoff.next(), this.stopped.signal);
       }
     }
     await settleMark().catch(() => undefined);

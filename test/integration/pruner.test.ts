@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouteSchema } from '../../src/config/route-schema';
 import { enqueue } from '../../src/db/queue/enqueue';
@@ -6,6 +7,25 @@ import { Pruner } from '../../src/drain/pruner';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 
 const silent = { info() {}, warn() {} };
+
+/** The pool, recording every DELETE it runs with the rows it removed. */
+function recordingDeletes(pool: Pool) {
+  const deletes: { table: string; rows: number }[] = [];
+  const recorder = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver);
+      return async (...args: Parameters<Pool['query']>) => {
+        const res = await (target.query as (...a: unknown[]) => Promise<{ rowCount: number | null }>)(
+          ...args,
+        );
+        const m = /^\s*DELETE FROM (\w+)/i.exec(String(args[0]));
+        if (m) deletes.push({ table: m[1], rows: res.rowCount ?? 0 });
+        return res;
+      };
+    },
+  });
+  return { pool: recorder, deletes };
+}
 
 describe('pruning done rows and published change-log rows', () => {
   let db: TestDb;
@@ -44,13 +64,19 @@ describe('pruning done rows and published change-log rows', () => {
       FROM ranked r WHERE l.id = r.id`);
 
     let leader = true;
+    const recorded = recordingDeletes(db.pool);
     const pruner = new Pruner(
-      db.pool,
+      recorded.pool,
       () => leader,
       { retentionMs: 7 * 86_400_000, intervalMs: 60_000, chunk: 3, pauseMs: 1 },
       silent,
     );
     expect(await pruner.runOnce()).toEqual({ done: 20, published: 20 });
+    // In batches of at most `chunk` (3) rows per statement: 20 rows take 7 deletes (the 7th removes 2, ending the run).
+    for (const table of ['event_queue', 'event_log']) {
+      const batches = recorded.deletes.filter((d) => d.table === table).map((d) => d.rows);
+      expect(batches, table).toEqual([3, 3, 3, 3, 3, 3, 2]);
+    }
     expect(await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE state = 'dead'`)).toBe(2);
     expect(await count(db.pool, `SELECT count(*) AS n FROM event_queue`)).toBe(5);
     // Unpublished rows (Kafka behind) and recently published ones stay.
