@@ -1,9 +1,15 @@
-# Sluice service image. Runs TypeScript through tsx (no build step); Kafka and Postgres come from compose.
-FROM node:20-bookworm-slim
+# Sluice service image: the CLI is compiled in a build stage; the image keeps production dependencies only.
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# The sources are not copied yet, so the prepare script (the build) runs below instead.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app /app
 ENV NODE_ENV=production PORT=8080
 EXPOSE 8080
 USER node
