@@ -14,7 +14,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Starts (or finds) the real Postgres server and Kafka broker once for the whole run.
     globalSetup: ['test/setup/global.ts'],
-    env: { TMPDIR: runTmp, SLUICE_TEST_TMP: runTmp },
+    // TSX_DISABLE_CACHE: spawned services that load TypeScript handlers through tsx cache nothing in it.
+    env: { TMPDIR: runTmp, SLUICE_TEST_TMP: runTmp, TSX_DISABLE_CACHE: '1' },
     pool: 'forks',
     // Two cores: more files at once only adds contention to Postgres and the broker.
     maxWorkers: 2,

@@ -26,7 +26,10 @@ export interface Handler {
   description?: string;
 }
 
-const handlers = new Map<string, Handler>();
+// One registry per process, whichever copy of this module a handler file imports (the compiled dist/ the
+// CLI runs, or the TypeScript source a handler written against the repository imports).
+const registry = globalThis as typeof globalThis & { [k: symbol]: Map<string, Handler> | undefined };
+const handlers = (registry[Symbol.for('sluice.handlers')] ??= new Map<string, Handler>());
 
 /**
  * Registers user code under a name processes can use as their `handler`. Call it before the service

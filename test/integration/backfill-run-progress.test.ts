@@ -22,6 +22,7 @@ describe('a backfill run by the planner', () => {
       routes: [
         { name: 'crm', match: { entity: 'accounts' }, connector: 'webhook', options: { url: sink.url } },
       ],
+      backfill: { tables: ['public.accounts'] },
       env: { SLUICE_PLANNER_TICK_MS: '200' },
     });
   });

@@ -150,7 +150,7 @@ describe('/v1/planner/settings and time zones through the service', () => {
       held: [],
       settings: { maxActive: 7, updatedBy: 'api' },
     });
-    const docs = await api(svc, 'GET', '/docs');
+    const docs = await api(svc, 'GET', '/docs/json');
     expect(Object.keys(docs.body.paths['/v1/planner/settings'])).toEqual(['get', 'put']);
 
     // Restart with the same environment: the API's 7 stands. Then with a changed one: it wins.
