@@ -21,9 +21,9 @@ export async function serve(opts: { json?: boolean }): Promise<void> {
 
   let stopping: string | null = null;
   const stop = (why: string, code: number) => {
-    if (stopping) return logger.info({ signal: why, pid: process.pid }, `already stopping (${stopping})`);
+    if (stopping) return logger.info({ signal: why }, `already stopping (${stopping})`);
     stopping = why;
-    logger.info({ signal: why, pid: process.pid }, 'stopping');
+    logger.info({ signal: why }, 'stopping');
     void life.stop().then(() => {
       logger.info({}, 'stopped');
       process.exit(code);

@@ -101,7 +101,7 @@ export async function startEmbeddedPostgres(
     );
     if (leftover) {
       o.log?.warn(
-        { pid: leftover, dataDir },
+        { leftoverPid: leftover, dataDir },
         'stopping an embedded Postgres left running by a Sluice that did not stop',
       );
       await stopPid(leftover, 'SIGINT', 30_000);

@@ -162,7 +162,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     // Ours by the properties file in its command line; a missing or stale pid file still finds it.
     const leftovers = new Set([...(lock.leftover ? [lock.leftover] : []), ...pidsWithCommandLine(props)]);
     for (const pid of leftovers) {
-      opts.log?.warn({ pid, home }, 'stopping a Kafka broker left running by a Sluice that did not stop');
+      opts.log?.warn(
+        { leftoverPid: pid, home },
+        'stopping a Kafka broker left running by a Sluice that did not stop',
+      );
       await stopPid(pid, 'SIGTERM', 15_000);
     }
     if (await portAnswers(o.port))
