@@ -45,6 +45,11 @@ export class Lifecycle {
     this.starting = run.catch(() => undefined);
     try {
       await run;
+    } catch (err) {
+      // A start that failed because a stop aborted it is the stop, not a failure of its own.
+      if (this.stopRequested)
+        throw new StoppedDuringStart(`stopped while ${name} was starting`, { cause: err });
+      throw err;
     } finally {
       this.starting = null;
     }

@@ -60,6 +60,20 @@ describe('Lifecycle: components start in order and stop in reverse', () => {
     expect(events).toEqual(['start pg', 'start broker', 'abort broker', 'stop broker', 'stop pg']);
   });
 
+  it('a start that fails because the stop aborted it reports StoppedDuringStart, not its own error', async () => {
+    const life = new Lifecycle(quiet);
+    const aborting = component(
+      (signal) =>
+        new Promise<void>((_res, rej) =>
+          signal.addEventListener('abort', () => rej(new Error('start aborted'))),
+        ),
+      () => undefined,
+    );
+    const starting = life.start('broker', aborting);
+    void life.stop();
+    await expect(starting).rejects.toBeInstanceOf(StoppedDuringStart);
+  });
+
   it('a component that fails to start is not stopped; the ones before it are, by the caller', async () => {
     const { events, part } = recorder();
     const life = new Lifecycle(quiet);
