@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { buildCallers } from '../../src/callout/build-callers';
 import { RouteSchema, type RouteConfig } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
-import { DrainConsumer } from '../../src/drain/consumer';
+import { createDrain } from '../../src/drain/drain';
 import { Leader } from '../../src/drain/leader';
 import { Waker } from '../../src/drain/waker';
 
@@ -44,14 +44,13 @@ export async function enqueueBacklog(
 export function benchConsumer(pool: Pool, route: RouteConfig, batchSize = 500) {
   const leader = new Leader(pool, 'drain', 'bench', 10_000);
   const callers = buildCallers([route]);
-  const drain = new DrainConsumer(
+  const drain = createDrain({
     pool,
     leader,
     callers,
-    new Map([[route.name, route]]),
-    { batchSize, pollMs: 50, rowLeaseMs: 60_000 },
-    silent,
-  );
+    options: { batchSize, pollMs: 50, rowLeaseMs: 60_000 },
+    log: silent,
+  });
   return {
     drain,
     start: () => {
@@ -77,19 +76,18 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
   // As in start.ts: the drain's own writes go through a pool with synchronous_commit off.
   const drainPool = new Pool({ connectionString: url, max: 5, options: '-c synchronous_commit=off' });
   drainPool.on('error', () => undefined); // the database is dropped at the end of a scenario
-  const drain = new DrainConsumer(
-    drainPool,
+  const drain = createDrain({
+    pool: drainPool,
     leader,
     callers,
-    new Map([[route.name, route]]),
-    {
+    options: {
       batchSize: Number(process.env.BENCH_BATCH ?? 500),
       maxInFlight: Number(process.env.BENCH_WINDOW ?? 0),
       pollMs: 1000,
       rowLeaseMs: 60_000,
     },
-    silent,
-  );
+    log: silent,
+  });
   const waker = new Waker(url, () => drain.wake());
   return {
     drain,

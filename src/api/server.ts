@@ -41,6 +41,8 @@ export interface ApiDeps {
   metrics: Registry;
   /** Operational endpoints open without a key: any of healthz, readyz, metrics, docs. */
   publicEndpoints: readonly string[];
+  /** Why the drain is stalled (the watchdog's reason), or null: /readyz answers 503 while it is. */
+  drainStalled?: () => string | null;
   /** Requests per key per second on the ingestion endpoints; 0: no limit. */
   ingestRatePerSecond: number;
   /** The process registry and planner behind /v1/processes, /v1/runs and /v1/planner/{log,settings}. */

@@ -9,6 +9,7 @@ const ICON: Record<AlertKind, string> = {
   'breaker-open': ':rotating_light:',
   'dead-letter': ':skull:',
   'slow-batch': ':turtle:',
+  'drain-stalled': ':rotating_light:',
 };
 
 /** What an alert is about; `route` (when given) also scopes the repeat window. */

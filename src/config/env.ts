@@ -65,6 +65,16 @@ export const EnvSchema = z.object({
   SLUICE_BATCH_WARN_AFTER_MS: intFrom(20 * 60_000, 1000, 7 * 86_400_000),
   /** A drain batch running longer than this hands its unfinished rows back to the queue. */
   SLUICE_BATCH_STOP_AFTER_MS: intFrom(60 * 60_000, 1000, 7 * 86_400_000),
+  /**
+   * The drain's watchdog: rows claimable and nothing claimed or settled for this long is a stall (an error
+   * line, sluice_drain_stalled 1, /readyz 503, the stuck query cancelled); twice as long gives the lease up.
+   */
+  SLUICE_STALL_AFTER_MS: intFrom(30_000, 1000, 86_400_000),
+  /**
+   * Every statement of the drain's own connections (claims, settles, heartbeats, recovery) is cancelled
+   * by Postgres after this long, logged with its name and retried: a bad plan never hangs the loop.
+   */
+  SLUICE_STATEMENT_TIMEOUT_MS: intFrom(10_000, 100, 3_600_000),
   /** Rows in flight at once across batches (default: twice the batch size). */
   SLUICE_MAX_IN_FLIGHT: intFrom(0, 0, 100_000),
   /** SIGTERM: how long in-flight callouts may finish before their rows are handed back. */

@@ -58,6 +58,11 @@ export const RouteSchema = z
     retry: RetrySchema.default(RetrySchema.parse({})),
     /** Events per request for connectors that batch. */
     batchSize: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * `live` (default): this route's rows go before backfill rows in every claim. `bulk`: all of its rows
+     * count as bulk work, taken after every live row of the other routes.
+     */
+    priority: z.enum(['live', 'bulk']).default('live'),
     /** Merge a newer change into a waiting one for the same record. */
     coalesce: z.boolean().default(true),
     enabled: z.boolean().default(true),
@@ -69,7 +74,7 @@ export const WebhookSourceSchema = z
   .object({ secret: z.string().min(16, 'secret must be at least 16 chars') })
   .strict();
 
-export const ALERT_KINDS = ['breaker-open', 'dead-letter', 'slow-batch'] as const;
+export const ALERT_KINDS = ['breaker-open', 'dead-letter', 'slow-batch', 'drain-stalled'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** Operational alerts (breaker opened, dead letters, slow batches), posted through a `slack` route. */

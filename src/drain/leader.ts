@@ -18,6 +18,8 @@ export class Leader extends EventEmitter<{ elected: [number]; lost: [string] }> 
   private deadline = 0;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  /** Until then (ms epoch) this process does not try to take the lease (after resign()). */
+  private holdOffUntil = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -55,10 +57,25 @@ export class Leader extends EventEmitter<{ elected: [number]; lost: [string] }> 
     if (term !== null) await releaseLease(this.pool, this.name, this.holder, term).catch(() => undefined);
   }
 
+  /**
+   * Gives the lease up and stays out for one ttl, so a standby takes over (the watchdog's last resort
+   * when this process cannot make progress).
+   */
+  async resign(): Promise<void> {
+    const term = this.term;
+    this.holdOffUntil = Date.now() + this.ttlMs;
+    this.stepDown('resigned');
+    if (term !== null) await releaseLease(this.pool, this.name, this.holder, term).catch(() => undefined);
+  }
+
   private async tick(): Promise<void> {
     const began = Date.now();
+    if (began < this.holdOffUntil) return;
     try {
-      const lease = await acquireOrRenew(this.pool, this.name, this.holder, this.term, this.ttlMs);
+      // Each attempt has its own deadline (a renewal that hangs is a failed one, as in River's elector).
+      const lease = await acquireOrRenew(this.pool, this.name, this.holder, this.term, this.ttlMs, {
+        timeoutMs: Math.max(100, Math.floor(this.ttlMs / 3)),
+      });
       if (lease && lease.holder === this.holder) {
         const wasTerm = this.term;
         this.term = lease.term;

@@ -1,7 +1,9 @@
+import type { EventEmitter } from 'node:events';
 import type { CalloutOutcome } from '../callout/route-caller';
 import type { ClaimedEvent } from '../db/queue/types';
 import type { BatchView } from './batch';
 import type { Settlement } from './settle';
+import type { DrainEvents } from './types';
 
 export interface SettledPair {
   event: ClaimedEvent;
@@ -19,6 +21,13 @@ export interface DrainObserver {
   batchStarted?(batch: BatchView): void;
   /** Every row of a claimed batch is settled or handed back; `batch.ageMs` is its duration. */
   batchFinished?(batch: BatchView): void;
+}
+
+/** Subscribes an observer to a drain's events (`settled`, `batchStarted`, `batchFinished`). */
+export function observe(drain: EventEmitter<DrainEvents>, o: DrainObserver): void {
+  drain.on('settled', (ev) => o.batchSettled(ev.pairs, ev.settlement, ev.ms));
+  if (o.batchStarted) drain.on('batchStarted', (b) => o.batchStarted!(b));
+  if (o.batchFinished) drain.on('batchFinished', (b) => o.batchFinished!(b));
 }
 
 /** Fans one drain's notifications out to several observers. */

@@ -1,6 +1,6 @@
 import type { RouteConfig } from '../config/route-schema';
 import type { CalloutOutcome } from '../callout/route-caller';
-import type { Failure } from '../db/queue/fail';
+import type { Failure } from '../db/queue/settle-rows';
 import type { ClaimedEvent } from '../db/queue/types';
 import { backoffMs } from './backoff';
 

@@ -13,7 +13,7 @@ export interface ServiceMetrics {
 
 const STATES = ['pending', 'running', 'done', 'dead'] as const;
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
-const CONSUMER_STATES = ['standby', 'idle', 'running', 're-armed', 'stopping', 'stopped'] as const;
+const CONSUMER_STATES = ['standby', 'idle', 'running', 're-armed', 'stalled', 'stopping', 'stopped'] as const;
 
 /**
  * The Prometheus registry of one service. Hot points (deliveries, callouts, batches) count as they
@@ -136,6 +136,12 @@ export function createServiceMetrics(status: () => Promise<unknown>): ServiceMet
   );
   gauge('sluice_drain_oldest_batch_age_seconds', 'Age of the oldest running batch (0: none)', [], (g, s) =>
     g.set(Math.max(0, ...(s.consumer?.batches?.active ?? []).map((b) => b.ageMs)) / 1000),
+  );
+  gauge(
+    'sluice_drain_stalled',
+    '1 while the watchdog finds the drain stalled (see /readyz and the log)',
+    [],
+    (g, s) => g.set(s.consumer?.stalled ? 1 : 0),
   );
   gauge('sluice_drain_in_flight', 'Claimed rows this process has not settled yet', [], (g, s) =>
     g.set(s.consumer?.inFlight ?? 0),

@@ -18,6 +18,7 @@ export interface StatusSnapshot {
     retried?: number;
     dead?: number;
     deferred?: number;
+    stalled?: string | null;
   };
   capture?: { state?: string; fannedOut?: number; backlog?: { changes: number; oldestAgeMs: number | null } };
   relay?: {

@@ -1,6 +1,6 @@
 import type { AlertNotifier } from '../callout/alerts';
 import type { RouteCallerHooks } from '../callout/route-caller';
-import type { DrainConsumer } from '../drain/consumer';
+import type { Drain } from '../drain/drain';
 
 /** Breaker openings of the callers. */
 export function breakerAlerts(alerts: AlertNotifier): RouteCallerHooks['onBreakerChange'] {
@@ -17,7 +17,7 @@ export function breakerAlerts(alerts: AlertNotifier): RouteCallerHooks['onBreake
 }
 
 /** Dead letters and slow or stopped batches of the drain. */
-export function drainAlerts(drain: DrainConsumer, alerts: AlertNotifier): void {
+export function drainAlerts(drain: Drain, alerts: AlertNotifier): void {
   drain.on('deadLettered', (d) =>
     alerts.notify('dead-letter', {
       route: d.route,
@@ -27,13 +27,17 @@ export function drainAlerts(drain: DrainConsumer, alerts: AlertNotifier): void {
       error: d.error.slice(0, 300),
     }),
   );
-  drain.on('alert', (a) =>
+  drain.on('alert', (a) => {
+    if (a.kind === 'stalled') {
+      alerts.notify('drain-stalled', { summary: `the drain is stalled: ${a.reason}` });
+      return;
+    }
     alerts.notify('slow-batch', {
       summary:
         a.kind === 'batch-slow'
           ? `batch ${a.batch.id} (${a.batch.size} rows) running for ${Math.round(a.batch.ageMs / 1000)} s; ${a.batch.finished} callouts finished`
           : `batch ${a.batch.id} stopped after ${Math.round(a.stopAfterMs / 1000)} s; ${a.released} rows handed back to the queue`,
       batch: a.batch.id,
-    }),
-  );
+    });
+  });
 }

@@ -9,14 +9,14 @@ import type { RouteCallerHooks } from '../callout/route-caller';
 import { resolveApiKeys } from '../config/api-keys';
 import type { SluiceConfig } from '../config/load';
 import { CaptureFanOut, fanOutOptions } from '../capture/fan-out';
-import { DrainConsumer } from '../drain/consumer';
+import { createDrain, type Drain } from '../drain/drain';
 import { Leader } from '../drain/leader';
 import { Pruner } from '../drain/pruner';
 import { Waker } from '../drain/waker';
 import { component, Lifecycle } from '../lib/lifecycle';
 import { createLogger, type Logger } from '../lib/logger';
 import { createServiceMetrics } from '../metrics/registry';
-import { deadLetterLog, observers } from '../drain/observer';
+import { deadLetterLog, observe, observers } from '../drain/observer';
 import { setBackfillTables } from '../planner/backfill/access';
 import { loadHandlerModules } from '../planner/load-handlers';
 import { Planner } from '../planner/planner';
@@ -38,7 +38,7 @@ export interface RunningService {
   kafkaBrokers: string[] | null;
   instance: string;
   app: FastifyInstance;
-  drain: DrainConsumer;
+  drain: Drain;
   relay: OutboxRelay | null;
   /** Operational alerts (config `alerts`): `notify(kind, details)`; breaker openings are wired here. */
   alerts: AlertNotifier;
@@ -77,7 +77,10 @@ async function startComponents(
   const { keys, generated, file: apiKeyFile } = resolveApiKeys(env.SLUICE_API_KEYS, env.SLUICE_HOME);
 
   const db = await life.start('postgres', databaseServer(env, logger));
-  const store = await life.start('pools', new Store(db.url, config.routes, logger));
+  const store = await life.start(
+    'pools',
+    new Store(db.url, config.routes, logger, env.SLUICE_STATEMENT_TIMEOUT_MS),
+  );
   const pool = store.pool;
   const kafka = await life.start('kafka-broker', kafkaBrokers(env, logger));
 
@@ -101,12 +104,11 @@ async function startComponents(
   );
 
   const leader = new Leader(pool, 'drain', instance, env.SLUICE_LEADER_TTL_MS);
-  const drain = new DrainConsumer(
-    store.asyncPool,
+  const drain = createDrain({
+    pool: store.asyncPool,
     leader,
     callers,
-    new Map(config.routes.map((r) => [r.name, r])),
-    {
+    options: {
       batchSize: env.SLUICE_BATCH_SIZE,
       pollMs: env.SLUICE_POLL_MS,
       rowLeaseMs: env.SLUICE_ROW_LEASE_MS,
@@ -114,9 +116,10 @@ async function startComponents(
       warnAfterMs: env.SLUICE_BATCH_WARN_AFTER_MS,
       stopAfterMs: env.SLUICE_BATCH_STOP_AFTER_MS,
       shutdownGraceMs: env.SLUICE_SHUTDOWN_GRACE_MS,
+      stallAfterMs: env.SLUICE_STALL_AFTER_MS,
     },
-    logger.child({ part: 'drain' }),
-  );
+    log: logger.child({ part: 'drain' }),
+  });
   drainAlerts(drain, alerts);
   const pruner = new Pruner(
     pool,
@@ -196,7 +199,7 @@ async function startComponents(
       planner,
     });
   const metrics = createServiceMetrics(status);
-  drain.observer = observers(metrics.drainObserver, deadLetterLog(logger.child({ part: 'drain' })));
+  observe(drain, observers(metrics.drainObserver, deadLetterLog(logger.child({ part: 'drain' }))));
   for (const c of callers.values()) c.onCallout = metrics.observeCallout;
   const app = buildServer({
     pool,
@@ -211,6 +214,7 @@ async function startComponents(
     },
     metrics: metrics.registry,
     publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
+    drainStalled: () => drain.stats.stalled,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
     planner: {
       registry: new ProcessRegistry(pool, planner.clock, env.SLUICE_TIME_ZONE),

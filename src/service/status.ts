@@ -4,7 +4,7 @@ import type { CaptureFanOut } from '../capture/fan-out';
 import { captureBacklog } from '../db/capture/backlog';
 import { relayLag } from '../db/outbox/lag';
 import { queueCounts } from '../db/queue/counts';
-import type { DrainConsumer } from '../drain/consumer';
+import type { Drain } from '../drain/drain';
 import type { Pruner } from '../drain/pruner';
 import type { Planner } from '../planner/planner';
 import type { OutboxRelay } from '../relay/outbox-relay';
@@ -12,7 +12,7 @@ import type { OutboxRelay } from '../relay/outbox-relay';
 export interface StatusSources {
   pool: Pool;
   instance: string;
-  drain: DrainConsumer;
+  drain: Drain;
   pruner?: Pruner;
   relay: OutboxRelay | null;
   fanOut?: CaptureFanOut;

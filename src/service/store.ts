@@ -24,6 +24,8 @@ export class Store implements Component {
     private readonly url: string,
     private readonly routes: RouteConfig[],
     private readonly log: Log,
+    /** The drain pool's statement_timeout (SLUICE_STATEMENT_TIMEOUT_MS). */
+    private readonly statementTimeoutMs = 10_000,
   ) {}
 
   /** Pushes (what a 202 promises), the leader lease, status and the planner: synchronous commits. */
@@ -66,7 +68,9 @@ export class Store implements Component {
       connectionString: this.url,
       max: 5,
       application_name: 'sluice-drain',
-      options: '-c synchronous_commit=off',
+      options: `-c synchronous_commit=off -c statement_timeout=${this.statementTimeoutMs}`,
+      // A connection that stops answering (not a slow query: Postgres cancels those) fails the call too.
+      query_timeout: this.statementTimeoutMs + 5_000,
     });
     this.drainPool.on('error', (err) => this.log.warn({ err: err.message }, 'postgres drain client error'));
     this.capture = new Pool({

@@ -4,11 +4,13 @@ import { RouteSchema, type RouteConfig } from '../../src/config/route-schema';
 import { enqueue } from '../../src/db/queue/enqueue';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
 import {
-  DrainConsumer,
+  createDrain,
+  type Drain,
   type DeadLetterInfo,
   type DrainAlert,
   type DrainOptions,
-} from '../../src/drain/consumer';
+} from '../../src/drain/drain';
+import { observe } from '../../src/drain/observer';
 import type { BatchView } from '../../src/drain/batch';
 import { Leader } from '../../src/drain/leader';
 import { createServiceMetrics } from '../../src/metrics/registry';
@@ -21,7 +23,7 @@ const silent = { info() {}, warn() {}, error() {} };
 describe('the drain consumer against a real Postgres and a loopback sink', () => {
   let db: TestDb;
   let sink: Sink;
-  const running: Array<{ drain: DrainConsumer; leader: Leader }> = [];
+  const running: Array<{ drain: Drain; leader: Leader }> = [];
 
   beforeAll(async () => {
     db = await createTestDb();
@@ -56,14 +58,13 @@ describe('the drain consumer against a real Postgres and a loopback sink', () =>
   async function startDrain(r: RouteConfig, opts: Partial<DrainOptions> = {}, holder = 'p1') {
     await syncRoutes(db.pool, [r]);
     const leader = new Leader(db.pool, 'drain', holder, 2000);
-    const drain = new DrainConsumer(
-      db.pool,
+    const drain = createDrain({
+      pool: db.pool,
       leader,
-      buildCallers([r]),
-      new Map([[r.name, r]]),
-      { batchSize: 50, pollMs: 100, rowLeaseMs: 60_000, ...opts },
-      silent,
-    );
+      callers: buildCallers([r]),
+      options: { batchSize: 50, pollMs: 100, rowLeaseMs: 60_000, ...opts },
+      log: silent,
+    });
     leader.start();
     drain.start();
     running.push({ drain, leader });
@@ -150,7 +151,7 @@ describe('the drain consumer against a real Postgres and a loopback sink', () =>
     });
     const { drain } = await startDrain(r);
     const metrics = createServiceMetrics(async () => ({ consumer: drain.stats }));
-    drain.observer = metrics.drainObserver;
+    observe(drain, metrics.drainObserver);
     const finished: BatchView[] = [];
     drain.on('batchFinished', (b) => finished.push(b));
     await waitFor(() => drain.stats.delivered >= 230 && drain.stats.state === 'idle', 'drained');

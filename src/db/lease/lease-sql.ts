@@ -16,10 +16,12 @@ export async function acquireOrRenew(
   holder: string,
   term: number | null,
   ttlMs: number,
+  { timeoutMs }: { timeoutMs?: number } = {},
 ): Promise<LeaseRow | null> {
-  const [row] = await rows<{ holder: string; term: string; expires_at: Date }>(
-    db,
-    `INSERT INTO sluice_leader AS l (name, holder, term, expires_at)
+  const res = await db.query<{ holder: string; term: string; expires_at: Date }>({
+    // pg rejects the call after timeoutMs, and the pool drops that connection (a hung one included).
+    ...(timeoutMs && { query_timeout: timeoutMs }),
+    text: `INSERT INTO sluice_leader AS l (name, holder, term, expires_at)
      VALUES ($1, $2, 1, now() + make_interval(secs => $4::float8 / 1000))
      ON CONFLICT (name) DO UPDATE
         SET holder = excluded.holder,
@@ -27,8 +29,9 @@ export async function acquireOrRenew(
             expires_at = excluded.expires_at
       WHERE l.expires_at <= now() OR (l.holder = excluded.holder AND l.term = $3)
      RETURNING l.holder, l.term, l.expires_at`,
-    [name, holder, term, ttlMs],
-  );
+    values: [name, holder, term, ttlMs],
+  });
+  const row = res.rows[0];
   if (row) return { holder: row.holder, term: Number(row.term), expires_at: row.expires_at };
   return null;
 }

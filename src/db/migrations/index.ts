@@ -4,6 +4,7 @@ import { DrainRetention1000000000003 } from './0003-drain-retention';
 import { Planner1000000000004 } from './0004-planner';
 import { CaptureJournal1000000000005 } from './0005-capture-journal';
 import { SharedPayload1000000000006 } from './0006-shared-payload';
+import { DrainReadyIndex1000000000007 } from './0007-drain-ready-index';
 import { CaptureNoNotify1000000000008 } from './0008-capture-no-notify';
 import { PlannerForesight1000000000009 } from './0009-planner-foresight';
 
@@ -15,6 +16,7 @@ export const migrations = [
   Planner1000000000004,
   CaptureJournal1000000000005,
   SharedPayload1000000000006,
+  DrainReadyIndex1000000000007,
   CaptureNoNotify1000000000008,
   PlannerForesight1000000000009,
 ];

@@ -1,8 +1,19 @@
 import { rows, type Queryable } from '../pool';
 import type { ClaimedEvent } from './types';
 
+/** What one claim may take from one route (the claim window's fairness policy decides it). */
+export interface RouteQuota {
+  route: string;
+  /** At most this many rows of the route in this claim. */
+  quota: number;
+  /** The route's own priority is `bulk`: its rows go after every live row of other routes. */
+  bulk: boolean;
+}
+
 export interface ClaimOptions {
+  /** Rows in all, across routes. */
   limit: number;
+  routes: RouteQuota[];
   /** This process's identity; claimed rows are locked to it. */
   holder: string;
   /** The leader term the caller believes it holds; a stale term claims nothing. */
@@ -26,34 +37,85 @@ interface Row {
 }
 
 /**
- * Claims up to `limit` due rows, oldest first, skipping rows locked by anyone else. A row is only a
- * candidate when no earlier live row of the same (route, entity, record) exists and none is running,
- * so one record's changes go out in commit order and never two at once. The leader check makes a
- * process that lost its lease claim nothing.
+ * Claims up to `limit` due rows, shared among the routes (each route's oldest live rows first, backfill
+ * rows after live ones, then round robin across routes), fenced by the leader's term.
+ *
+ * Its cost is O(routes x quota) whatever the table's statistics say: each route's candidates come from
+ * one LIMIT probe of event_queue_ready_idx, and each candidate's "is it its record's head?" check is a
+ * LIMIT 1 probe of event_queue_key_idx (LATERAL + LIMIT cannot be flattened into an anti join, which is
+ * what walked the whole index per row on stale statistics). A candidate behind an earlier *pending* row
+ * of its record is marked `blocked` and leaves the ready index until that row is settled (settle.ts
+ * unblocks it); one behind a *running* row is only skipped, since that row's settle may be committing now.
+ * The two UPDATEs find their rows by primary key only: their state guard is written `NOT IN (running,
+ * done, dead)` on purpose, since `state = 'pending'` would let the planner prefer a scan of a partial
+ * index that stale statistics call tiny (it walked all 300k entries, 2 s per claim).
+ * Plan on 300k pending rows after ANALYZE of a table with none (test/integration/drain-stale-stats):
+ *
+ *   Update on event_queue q
+ *     -> Nested Loop -> Limit -> Sort (bulk, rn, route)
+ *          -> WindowAgg -> Nested Loop Left Join
+ *               -> Nested Loop -> Function Scan on unnest r
+ *                    -> Limit -> Index Scan using event_queue_ready_idx (route = r.route, run_at <= now())
+ *               -> Limit -> Index Scan using event_queue_key_idx (route, entity, record_id = c.*)
+ *       -> Index Scan using event_queue_pkey (id = picked.id)
  */
 export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEvent[]> {
+  if (o.routes.length === 0 || o.limit <= 0) return [];
   const result = await rows<Row>(
     db,
-    `WITH next AS (
-       SELECT q.id FROM event_queue q
-        WHERE q.state = 'pending' AND q.run_at <= now()
-          AND EXISTS (SELECT 1 FROM sluice_leader l
-                       WHERE l.name = 'drain' AND l.holder = $2 AND l.term = $3 AND l.expires_at > now())
-          AND NOT EXISTS (
-            SELECT 1 FROM event_queue e
-             WHERE e.route = q.route AND e.entity = q.entity AND e.record_id = q.record_id AND e.id <> q.id
-               AND (e.state = 'running' OR (e.state = 'pending' AND e.id < q.id)))
-        ORDER BY q.run_at, q.id
+    `WITH lead AS (
+       SELECT 1 FROM sluice_leader l
+        WHERE l.name = 'drain' AND l.holder = $2 AND l.term = $3 AND l.expires_at > now()
+     ),
+     cand AS (
+       SELECT c.id, c.route, c.entity, c.record_id, c.run_at, (c.bulk OR r.bulk) AS bulk
+         FROM unnest($5::text[], $6::int[], $7::bool[]) AS r(route, quota, bulk)
+        CROSS JOIN LATERAL (
+          SELECT q.id, q.route, q.entity, q.record_id, q.run_at, q.bulk FROM event_queue q
+           WHERE q.route = r.route AND q.state = 'pending' AND NOT q.blocked AND q.run_at <= now()
+           ORDER BY q.bulk, q.run_at, q.id
+           LIMIT r.quota) c
+        WHERE EXISTS (SELECT 1 FROM lead)
+     ),
+     judged AS (
+       SELECT c.*, b.state AS blocker
+         FROM cand c
+         LEFT JOIN LATERAL (
+           SELECT e.state FROM event_queue e
+            WHERE e.route = c.route AND e.entity = c.entity AND e.record_id = c.record_id
+              AND e.state IN ('pending', 'running') AND e.id <> c.id
+              AND (e.state = 'running' OR e.id < c.id)
+            ORDER BY e.state = 'pending' DESC
+            LIMIT 1) b ON true
+     ),
+     picked AS (
+       SELECT id FROM (
+         SELECT j.id, j.route, j.bulk,
+                row_number() OVER (PARTITION BY j.route ORDER BY j.bulk, j.run_at, j.id) AS rn
+           FROM judged j WHERE j.blocker IS NULL) x
+        ORDER BY bulk, rn, route
         LIMIT $1
-        FOR UPDATE SKIP LOCKED
+     ),
+     parked AS (
+       UPDATE event_queue q SET blocked = true
+        WHERE q.id = ANY (ARRAY(SELECT id FROM judged WHERE blocker = 'pending'))
+          AND q.state NOT IN ('running', 'done', 'dead')
      )
      UPDATE event_queue q
         SET state = 'running', attempts = q.attempts + 1, locked_by = $2,
             locked_until = now() + make_interval(secs => $4::float8 / 1000), updated_at = now()
-       FROM next WHERE q.id = next.id
+      WHERE q.id = ANY (ARRAY(SELECT id FROM picked)) AND q.state NOT IN ('running', 'done', 'dead')
      RETURNING q.id, q.event_id, q.route, q.entity, q.record_id, q.op, q.source, q.payload, q.occurred_at,
                q.attempts, q.merged_count`,
-    [o.limit, o.holder, o.term, o.leaseMs],
+    [
+      o.limit,
+      o.holder,
+      o.term,
+      o.leaseMs,
+      o.routes.map((r) => r.route),
+      o.routes.map((r) => Math.max(0, Math.floor(r.quota))),
+      o.routes.map((r) => r.bulk),
+    ],
   );
   result.sort((a, b) => Number(a.id) - Number(b.id));
   return result.map((r) => ({

@@ -1,0 +1,103 @@
+import type { Queryable } from '../pool';
+
+export interface Failure {
+  id: string;
+  /** true: dead letter now; false: back to pending at `runAt`. */
+  dead: boolean;
+  runAt: Date;
+  error: string;
+  status: number | null;
+  response: string | null;
+  /** Deferred (breaker open): the attempt is given back instead of spent. */
+  refundAttempt?: boolean;
+}
+
+export interface SettleRows {
+  /** Delivered rows and the HTTP status each got. */
+  done: { ids: string[]; statuses: number[] };
+  failures: Failure[];
+}
+
+/**
+ * Writes a settle in one statement (so one transaction): delivered rows done, failed ones back to
+ * pending at their retry time or dead, and, for every record whose row just ended (done or dead), its
+ * next row unblocked if the claim had parked it (see claim.ts). Rows no longer locked to `holder` (handed
+ * back meanwhile) are left alone. The unblock probe reads the statement's snapshot, where the rows just
+ * settled still look running: they are left out by id, so the probe finds each record's next live row.
+ */
+export async function settleRows(db: Queryable, holder: string, s: SettleRows): Promise<number> {
+  const { done, failures } = s;
+  if (done.ids.length === 0 && failures.length === 0) return 0;
+  const res = await db.query<{ n: string }>(
+    `WITH done AS (
+       UPDATE event_queue q
+          SET state = 'done', done_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL,
+              last_status = f.status, last_error = NULL
+         FROM unnest($2::bigint[], $3::int[]) AS f(id, status)
+        WHERE q.id = f.id AND q.state = 'running' AND q.locked_by = $1
+       RETURNING q.id, q.route, q.entity, q.record_id
+     ),
+     failed AS (
+       UPDATE event_queue q
+          SET state = CASE WHEN f.dead THEN 'dead' ELSE 'pending' END,
+              run_at = f.run_at, last_error = f.error, last_status = f.status, last_response = f.response,
+              attempts = q.attempts - CASE WHEN f.refund THEN 1 ELSE 0 END,
+              locked_by = NULL, locked_until = NULL, updated_at = now(),
+              done_at = CASE WHEN f.dead THEN now() ELSE NULL END
+         FROM unnest($4::bigint[], $5::bool[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::bool[])
+              AS f(id, dead, run_at, error, status, response, refund)
+        WHERE q.id = f.id AND q.state = 'running' AND q.locked_by = $1
+       RETURNING q.id, q.route, q.entity, q.record_id, f.dead
+     ),
+     ended AS (
+       SELECT id, route, entity, record_id FROM done
+       UNION ALL SELECT id, route, entity, record_id FROM failed WHERE dead
+     ),
+     unblocked AS (
+       UPDATE event_queue q SET blocked = false
+         FROM (SELECT DISTINCT route, entity, record_id FROM ended) k
+        CROSS JOIN LATERAL (
+          SELECT e.id, e.blocked FROM event_queue e
+           WHERE e.route = k.route AND e.entity = k.entity AND e.record_id = k.record_id
+             AND e.state IN ('pending', 'running')
+             AND e.id <> ALL (ARRAY(SELECT id FROM ended))
+           ORDER BY e.id
+           LIMIT 1) nx
+        WHERE q.id = nx.id AND nx.blocked
+     )
+     SELECT (SELECT count(*) FROM done) + (SELECT count(*) FROM failed) AS n`,
+    [
+      holder,
+      done.ids,
+      done.statuses,
+      failures.map((f) => f.id),
+      failures.map((f) => f.dead),
+      failures.map((f) => f.runAt),
+      failures.map((f) => f.error.slice(0, 2000)),
+      failures.map((f) => f.status),
+      failures.map((f) => f.response),
+      failures.map((f) => f.refundAttempt ?? false),
+    ],
+  );
+  return Number(res.rows[0].n);
+}
+
+/**
+ * Unblocks parked rows whose record has no earlier live row: the repair a new leader runs once, in case
+ * a row was parked behind one that left the queue by another way than a settle (an operator's delete).
+ * Bounded per call; the oldest parked rows first.
+ */
+export async function unblockOrphans(db: Queryable, limit = 5000): Promise<number> {
+  const res = await db.query(
+    `UPDATE event_queue q SET blocked = false
+       FROM (SELECT b.id FROM event_queue b
+              WHERE b.state = 'pending' AND b.blocked
+                AND NOT EXISTS (SELECT 1 FROM event_queue e
+                                 WHERE e.route = b.route AND e.entity = b.entity AND e.record_id = b.record_id
+                                   AND e.state IN ('pending', 'running') AND e.id < b.id)
+              ORDER BY b.id LIMIT $1) o
+      WHERE q.id = o.id`,
+    [limit],
+  );
+  return res.rowCount ?? 0;
+}

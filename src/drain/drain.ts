@@ -1,0 +1,260 @@
+import { EventEmitter } from 'node:events';
+import type { Pool } from 'pg';
+import { RouteDispatcher } from '../callout/dispatcher';
+import type { RouteCaller } from '../callout/route-caller';
+import { releaseMine } from '../db/queue/recover';
+import { unblockOrphans } from '../db/queue/settle-rows';
+import type { Entry } from './batch';
+import { watchBatches } from './batch-watch';
+import { ClaimWindow } from './claim-window';
+import type { Leader } from './leader';
+import { leaderDuties } from './leader-duties';
+import { Settler } from './settler';
+import type { DrainEvents, DrainLog, DrainOptions, DrainStats } from './types';
+import { stallReason } from './watchdog';
+
+export type * from './types';
+
+/** Everything a drain needs; the service, the bench, the chaos suite and the tests all build it with createDrain. */
+export interface DrainDeps {
+  /** The drain's own pool: claims, settles, heartbeats (the service gives it a statement timeout). */
+  pool: Pool;
+  leader: Leader;
+  /** One caller per route this process can deliver to (the routes it claims for). */
+  callers: ReadonlyMap<string, RouteCaller>;
+  options: DrainOptions;
+  log: DrainLog;
+}
+
+export function createDrain(d: DrainDeps): Drain {
+  return new Drain(d);
+}
+
+/**
+ * The single-active drain, as three stages with one direction:
+ *
+ *   ClaimWindow (claim-window.ts) --rows--> RouteDispatcher (callout/dispatcher.ts) --outcomes--> Settler
+ *   Settler (settler.ts) --`settled`--> window (room), stats, metrics, dead-letter log, alerts
+ *
+ * Leader-only work follows leadership changes (leader-duties.ts); the watchdog turns a drain that
+ * stopped moving into an error, a metric, a 503 from /readyz and a restart of what is stuck.
+ */
+export class Drain extends EventEmitter<DrainEvents> {
+  private readonly window: ClaimWindow;
+  private readonly dispatcher: RouteDispatcher<Entry>;
+  private readonly settler: Settler;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopDuties: (() => void) | null = null;
+  private readonly counts = { delivered: 0, retried: 0, dead: 0, deferred: 0, alerts: 0 };
+  private stall: { reason: string; since: number; healed: boolean; resigned: boolean } | null = null;
+  private readonly stallAfterMs: number;
+
+  constructor(private readonly d: DrainDeps) {
+    super();
+    const o = d.options;
+    this.stallAfterMs = o.stallAfterMs ?? 30_000;
+    const routeOf = (name: string) => d.callers.get(name)?.route;
+    this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, o.settleDelayMs ?? 10);
+    this.dispatcher = new RouteDispatcher<Entry>(
+      d.callers,
+      {
+        ready: (e) => e.phase === 'queued',
+        started: (chunk) => {
+          for (const e of chunk) e.phase = 'calling';
+          chunk[0].batch.started += chunk.length;
+        },
+        outcome: (e, outcome) => {
+          if (e.phase === 'gone') return; // handed back meanwhile: a late outcome
+          if (e.phase === 'calling') e.batch.finished++;
+          e.phase = 'settling';
+          this.settler.add(e, outcome);
+        },
+        dropped: (e) => this.window.release(e),
+      },
+      d.log,
+    );
+    const routes = () => [...d.callers.values()].map((c) => c.route);
+    this.window = new ClaimWindow(
+      d.pool,
+      d.leader,
+      routes,
+      o,
+      (rows) => this.dispatcher.dispatch(rows),
+      this,
+      d.log,
+    );
+    this.settler.on('settled', (ev) => this.emit('settled', ev));
+    this.on('settled', (ev) => this.onSettled(ev));
+    this.on('alert', () => this.counts.alerts++);
+  }
+
+  get stats(): DrainStats {
+    const now = Date.now();
+    const w = this.window;
+    return {
+      state: w.state,
+      role: this.d.leader.isLeader ? 'leader' : 'standby',
+      term: this.d.leader.currentTerm,
+      inFlight: w.inFlight.size,
+      batches: {
+        started: w.counters.started,
+        finished: w.counters.finished,
+        rearms: w.counters.rearms,
+        active: [...w.active].map((b) => b.view(now)),
+      },
+      lastBatch: w.lastBatch,
+      ...this.counts,
+      released: w.counters.released,
+      stalled: this.stall?.reason ?? null,
+    };
+  }
+
+  start(): void {
+    const o = this.d.options;
+    const warnAfterMs = o.warnAfterMs ?? 20 * 60_000;
+    const stopAfterMs = o.stopAfterMs ?? 60 * 60_000;
+    this.stopDuties = leaderDuties(
+      this.d.pool,
+      this.d.leader,
+      () => [...this.window.inFlight.keys()],
+      () => this.wake(),
+      this.d.log,
+    );
+    const beatEvery = Math.max(1000, Math.floor(o.rowLeaseMs / 3));
+    this.timers.push(setInterval(() => void this.window.beat(), beatEvery));
+    this.timers.push(
+      setInterval(
+        () =>
+          watchBatches(
+            this.window,
+            this.d.pool,
+            this.d.leader.holder,
+            { warnAfterMs, stopAfterMs },
+            this,
+            this.d.log,
+          ),
+        Math.min(1000, warnAfterMs / 2),
+      ),
+    );
+    this.timers.push(setInterval(() => this.watch(), Math.max(50, Math.min(1000, this.stallAfterMs / 4))));
+    this.window.start();
+  }
+
+  /** A hint that rows may be waiting (NOTIFY, a push in this process, settled rows). */
+  wake(): void {
+    this.window.wake();
+  }
+
+  /**
+   * Stops claiming at once, lets callouts in flight finish within the grace period (callouts not yet
+   * started are not started), writes their outcomes, then hands back anything still claimed.
+   */
+  async stop(graceMs = this.d.options.shutdownGraceMs ?? 10_000): Promise<void> {
+    if (this.window.state === 'stopped') return;
+    this.window.setState('stopping');
+    this.dispatcher.stop();
+    await this.window.stopClaiming();
+    const deadline = Date.now() + graceMs;
+    const calling = () => [...this.window.inFlight.values()].some((e) => e.phase !== 'settling');
+    while (calling() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.settler.drain(Math.max(deadline, Date.now() + 2000));
+    for (const t of this.timers) clearInterval(t);
+    this.stopDuties?.();
+    const left = await releaseMine(this.d.pool, this.d.leader.holder).catch(() => 0);
+    this.window.counters.released += left;
+    if (left) this.d.log.warn({ released: left }, 'unfinished rows handed back at shutdown');
+    this.window.inFlight.clear();
+    this.window.active.clear();
+    this.window.setState('stopped');
+  }
+
+  private onSettled({ entries, settlement: s }: import('./settler').SettledEvent): void {
+    this.counts.delivered += s.counts.delivered;
+    this.counts.retried += s.counts.retried;
+    this.counts.dead += s.counts.dead;
+    this.counts.deferred += s.counts.deferred;
+    const dead = new Map(s.failures.filter((f) => f.dead).map((f) => [f.id, f]));
+    for (const { event } of entries) {
+      const f = dead.get(event.id);
+      if (f)
+        this.emit('deadLettered', {
+          id: event.id,
+          eventId: event.eventId,
+          route: event.route,
+          attempts: event.attempts,
+          error: f.error,
+          status: f.status,
+        });
+    }
+    this.window.settled(entries);
+  }
+
+  /**
+   * The watchdog. On a stall: one error line naming what the drain waits for, the `stall` event (metric,
+   * /readyz), the consumer shown as stalled, then healing: the stuck drain queries are cancelled,
+   * event_queue's statistics refreshed (a plan picked on stale ones was the field's cause) and parked
+   * rows repaired. Stalled for twice as long: the lease is given up so a standby can try.
+   */
+  private watch(): void {
+    if (this.window.state === 'stopping' || this.window.state === 'stopped') return;
+    const reason = stallReason(
+      {
+        isLeader: this.d.leader.isLeader,
+        progress: this.window.progress,
+        inFlight: this.window.inFlight.size,
+        settleStartedAt: this.settler.flushStartedAt,
+      },
+      this.stallAfterMs,
+    );
+    if (reason === null) {
+      if (this.stall) {
+        this.d.log.info({ stalledForMs: Date.now() - this.stall.since }, 'drain moving again');
+        this.stall = null;
+        this.emit('stall', null);
+        this.window.setState(this.window.inFlight.size ? 'running' : 'idle');
+      }
+      return;
+    }
+    if (!this.stall) {
+      this.stall = { reason, since: Date.now(), healed: false, resigned: false };
+      this.d.log.error(
+        { reason, lastError: this.window.progress.lastError, stallAfterMs: this.stallAfterMs },
+        'drain stalled',
+      );
+      this.emit('alert', { kind: 'stalled', reason, sinceMs: this.stallAfterMs });
+      this.emit('stall', reason);
+      this.window.setState('stalled');
+      void this.heal();
+    } else if (this.stall.reason !== reason) {
+      this.stall.reason = reason;
+      this.emit('stall', reason);
+    }
+    if (!this.stall.resigned && Date.now() - this.stall.since >= this.stallAfterMs) {
+      this.stall.resigned = true;
+      this.d.log.error({ reason }, 'drain still stalled; giving the lease up so a standby can try');
+      void this.d.leader.resign();
+    }
+  }
+
+  private async heal(): Promise<void> {
+    const pool = this.d.pool;
+    const log = this.d.log;
+    try {
+      const cancelled = await pool.query(
+        `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+          WHERE application_name = current_setting('application_name') AND pid <> pg_backend_pid()
+            AND datname = current_database() AND state = 'active'
+            AND query_start < now() - make_interval(secs => $1::float8 / 1000)`,
+        [this.stallAfterMs / 2],
+      );
+      await pool.query('ANALYZE event_queue');
+      const unblocked = await unblockOrphans(pool);
+      log.warn(
+        { cancelled: cancelled.rowCount, unblocked },
+        'drain stall: stuck queries cancelled, statistics refreshed',
+      );
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'drain stall: healing failed');
+    }
+  }
+}
