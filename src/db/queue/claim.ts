@@ -91,7 +91,7 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
      picked AS (
        SELECT id FROM (
          SELECT j.id, j.route, j.bulk,
-                row_number() OVER (PARTITION BY j.route ORDER BY j.bulk, j.run_at, j.id) AS rn
+                row_number() OVER (PARTITION BY j.route, j.bulk ORDER BY j.run_at, j.id) AS rn
            FROM judged j WHERE j.blocker IS NULL) x
         ORDER BY bulk, rn, route
         LIMIT $1
