@@ -103,6 +103,7 @@ function renderStatus(s) {
           c.state,
         ),
       ],
+      ...(c.stalled ? [['stalled', el('span', { class: 'badge bad' }, c.stalled)]] : []),
       ['role', el('span', { class: `badge ${c.role === 'leader' ? 'ok' : 'warn'}` }, c.role)],
       ['term', c.term ?? '-'],
       [
