@@ -64,6 +64,8 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
            ORDER BY e.id
            LIMIT 1) nx
         WHERE q.id = nx.id AND nx.blocked
+          -- Nothing parked anywhere (the usual case): no probe at all (event_queue_blocked_idx is empty).
+          AND EXISTS (SELECT 1 FROM event_queue p WHERE p.state = 'pending' AND p.blocked)
      )
      SELECT (SELECT count(*) FROM done) + (SELECT count(*) FROM failed) AS n`,
     [
