@@ -72,9 +72,11 @@ export class Leader extends EventEmitter<{ elected: [number]; lost: [string] }> 
     const began = Date.now();
     if (began < this.holdOffUntil) return;
     try {
-      // Each attempt has its own deadline (a renewal that hangs is a failed one, as in River's elector).
+      // Each attempt has its own deadline, as in River's elector: a renewal may take until the moment this
+      // process would step down anyway (a slow answer before then still keeps the lead); an acquisition, ttl/2.
+      const timeoutMs = this.term !== null ? this.deadline - began : this.ttlMs / 2;
       const lease = await acquireOrRenew(this.pool, this.name, this.holder, this.term, this.ttlMs, {
-        timeoutMs: Math.max(100, Math.floor(this.ttlMs / 3)),
+        timeoutMs: Math.max(100, Math.floor(timeoutMs)),
       });
       if (lease && lease.holder === this.holder) {
         const wasTerm = this.term;
