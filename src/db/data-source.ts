@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { EventLogRow } from './entities/event-log';
 import { EventQueueRow } from './entities/event-queue';
 import { migrations } from './migrations';
+import { sessionOptions, sluiceSchema } from './schema-name';
 
 export interface DataSourceOptions {
   url: string;
@@ -19,11 +20,18 @@ export function createDataSource({
   return new DataSource({
     type: 'postgres',
     url,
+    // Entities and the migrations table are qualified with it; the raw SQL finds it through search_path.
+    schema: sluiceSchema(),
     entities: [EventQueueRow, EventLogRow],
     migrations,
     migrationsTableName: 'sluice_migrations',
     migrationsTransactionMode: 'all',
     applicationName,
-    extra: { max: poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 },
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      options: sessionOptions(),
+    },
   });
 }

@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { RouteConfig } from '../config/route-schema';
 import { createDataSource } from '../db/data-source';
+import { sessionOptions } from '../db/schema-name';
 import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
 import { syncRoutes } from '../db/queue/sync-routes';
@@ -66,14 +67,14 @@ export class Store implements Component {
       connectionString: this.url,
       max: 5,
       application_name: 'sluice-drain',
-      options: '-c synchronous_commit=off',
+      options: sessionOptions('synchronous_commit=off'),
     });
     this.drainPool.on('error', (err) => this.log.warn({ err: err.message }, 'postgres drain client error'));
     this.capture = new Pool({
       connectionString: this.url,
       max: 1,
       application_name: 'sluice-capture',
-      options: '-c synchronous_commit=off',
+      options: sessionOptions('synchronous_commit=off'),
     });
     this.capture.on('error', (err) => this.log.warn({ err: err.message }, 'postgres capture client error'));
   }
