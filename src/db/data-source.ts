@@ -10,12 +10,15 @@ export interface DataSourceOptions {
   /** Pool size. The drain, relay, API and planner share it. */
   poolSize?: number;
   applicationName?: string;
+  /** libpq options of every session (default sessionOptions(): search_path on Sluice's schema alone). */
+  options?: string;
 }
 
 export function createDataSource({
   url,
   poolSize = 10,
   applicationName = 'sluice',
+  options = sessionOptions(),
 }: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
@@ -31,7 +34,7 @@ export function createDataSource({
       max: poolSize,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
-      options: sessionOptions(),
+      options,
     },
   });
 }

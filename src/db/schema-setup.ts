@@ -15,9 +15,10 @@ export async function prepareSchema(q: QueryRunner, schema: string): Promise<str
   const has = await q.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema]);
   // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE right even when the schema exists.
   if (!has.length) await q.query(`CREATE SCHEMA ${schema}`);
-  const own = await q.query(`SELECT to_regclass(format('%I.sluice_migrations', $1::text)) IS NOT NULL AS ok`, [
-    schema,
-  ]);
+  const own = await q.query(
+    `SELECT to_regclass(format('%I.sluice_migrations', $1::text)) IS NOT NULL AS ok`,
+    [schema],
+  );
   let legacy: string | null = null;
   if (!own[0].ok) {
     const found: Array<{ schema: string }> = await q.query(

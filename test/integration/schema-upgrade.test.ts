@@ -121,7 +121,9 @@ describe('upgrade of an install made before Sluice had its own schema', () => {
       svc = await startTestService({
         databaseUrl: db.url,
         kafka: false,
-        routes: [{ name: 'crm', match: { entity: 'accounts' }, connector: 'webhook', options: { url: sink.url } }],
+        routes: [
+          { name: 'crm', match: { entity: 'accounts' }, connector: 'webhook', options: { url: sink.url } },
+        ],
       });
     });
 
