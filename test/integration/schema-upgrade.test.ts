@@ -11,6 +11,7 @@ import { waitFor } from '../helpers/wait';
 
 /** Made by the release before Sluice had a schema of its own (see make-pre-schema-dump.sh beside it). */
 const DUMP = readFileSync(join(__dirname, '../fixtures/pre-schema-install.sql'), 'utf8');
+const WRITER = `sluice_writer_${process.pid}`;
 const TABLES = [
   'event_log',
   'event_queue',
@@ -59,12 +60,21 @@ describe('upgrade of an install made before Sluice had its own schema', () => {
       await c.query('RESET search_path');
       return contents(c, 'public');
     });
+    // The application writes as a role of its own, granted what the README asked for before the upgrade.
+    await userSession(db.url, (c) =>
+      c.query(`CREATE ROLE ${WRITER}; GRANT UPDATE, SELECT ON public.accounts TO ${WRITER};
+               GRANT INSERT ON public.sluice_capture_batch TO ${WRITER};
+               GRANT USAGE ON SEQUENCE public.sluice_capture_batch_id_seq TO ${WRITER};`),
+    );
     await migrate(db.ds);
     await upgradeCaptures(db.pool);
   });
 
   afterAll(async () => {
     await db?.drop();
+    await userSession(db.url.replace(/\/[^/]+$/, '/postgres'), (c) =>
+      c.query(`DROP ROLE IF EXISTS ${WRITER}`),
+    );
   });
 
   it('moves every row of every Sluice table into the sluice schema, unchanged', async () => {
@@ -94,9 +104,11 @@ describe('upgrade of an install made before Sluice had its own schema', () => {
     expect(left).toEqual({ relations: ['accounts', 'accounts_pkey'], functions: [], types: [] });
   });
 
-  it('points the installed capture triggers at the new schema: writes from a default session journal there', async () => {
+  it("points the installed capture triggers at the new schema: an application role's writes journal there", async () => {
     await userSession(db.url, async (c) => {
+      await c.query(`SET ROLE ${WRITER}`);
       await c.query(`UPDATE accounts SET tier = 'platinum' WHERE id = 7`);
+      await c.query('RESET ROLE');
       await c.query(`INSERT INTO crm.contacts VALUES ('c@example.com', 'Cy')`);
       const { rows } = await c.query(
         `SELECT table_name, op, ids FROM sluice.sluice_capture_batch WHERE id > (SELECT max(id) - 2 FROM sluice.sluice_capture_batch) ORDER BY id`,

@@ -13,7 +13,8 @@ import { sluiceSchema } from '../schema-name';
  * their bodies are rewritten to the new one, so a captured table's writes never fail between the
  * migration and the next start (the triggers themselves point at the functions by oid and stay). A
  * function that exists in both schemas was redefined by a migration of this run: the new copy wins.
- * Functions that pin a search_path get the new schema. On a fresh install it changes nothing.
+ * Functions that pin a search_path get the new schema, and roles granted rights on the moved objects get
+ * USAGE on it (they had it on public). On a fresh install it changes nothing.
  */
 const ownSchemaSql = (target: string) => `
 DO $do$
@@ -74,6 +75,14 @@ BEGIN
       EXECUTE replace(replace(pg_get_functiondef(r.oid), fn_old || '"sluice_', fn_new || '"sluice_'),
                       fn_old || 'sluice_', fn_new || 'sluice_');
     END LOOP;
+  END LOOP;
+  -- Roles granted rights on Sluice's objects (a writer of captured tables needs INSERT on the journal) had
+  -- USAGE on public; they keep reaching them.
+  FOR r IN SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) AS a
+            WHERE c.relnamespace = to_regnamespace(quote_ident(target)) AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO %s', target,
+                   CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::regrole::text END);
   END LOOP;
   -- search_path FROM CURRENT pinned the migrating session's path (the old schema): pin the new one.
   FOR r IN SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
