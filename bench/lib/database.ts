@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/db/data-source';
+import { sluiceSchema } from '../../src/db/schema-name';
 import { migrate } from '../../src/db/migrate';
 import { poolOf } from '../../src/db/pool';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../../src/infra/embedded-postgres';
@@ -33,7 +34,13 @@ export async function freshDatabase(prefix: string, opts: { migrate?: boolean } 
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = `${server}/${name}`;
-  const ds = createDataSource({ url, poolSize: 12, applicationName: 'sluice-bench' });
+  // The scenarios' own sessions: their tables in public, as a user's; Sluice's found in its schema.
+  const ds = createDataSource({
+    url,
+    poolSize: 12,
+    applicationName: 'sluice-bench',
+    options: `-c search_path=public,${sluiceSchema()}`,
+  });
   await ds.initialize();
   if (opts.migrate !== false) await migrate(ds);
   return {

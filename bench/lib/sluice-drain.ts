@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { buildCallers } from '../../src/callout/build-callers';
 import { RouteSchema, type RouteConfig } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
+import { sessionOptions } from '../../src/db/schema-name';
 import { createDrain } from '../../src/drain/drain';
 import { Leader } from '../../src/drain/leader';
 import { Waker } from '../../src/drain/waker';
@@ -74,7 +75,11 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
   const leader = new Leader(pool, 'drain', 'bench', 10_000);
   const callers = buildCallers([route]);
   // As in start.ts: the drain's own writes go through a pool with synchronous_commit off.
-  const drainPool = new Pool({ connectionString: url, max: 5, options: '-c synchronous_commit=off' });
+  const drainPool = new Pool({
+    connectionString: url,
+    max: 5,
+    options: sessionOptions('synchronous_commit=off'),
+  });
   drainPool.on('error', () => undefined); // the database is dropped at the end of a scenario
   const drain = createDrain({
     pool: drainPool,

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { CaptureFanOut, fanOutOptions } from '../../src/capture/fan-out';
 import { addCapture } from '../../src/capture/triggers';
+import { sessionOptions } from '../../src/db/schema-name';
 import { pgbenchScript, pgbenchVersion, runPgbench } from '../lib/pgbench';
 import { sinkRoute, sluiceDrain } from '../lib/sluice-drain';
 import { startStampSink, type Stamp } from '../lib/stamp-sink';
@@ -73,7 +74,11 @@ export const captureOltp: Scenario = {
     const sink = await startStampSink();
     const db = await ctx.freshDatabase('bench_oltp');
     // As start.ts runs it: a connection of its own, asynchronous commit.
-    const fanPool = new Pool({ connectionString: db.url, max: 1, options: '-c synchronous_commit=off' });
+    const fanPool = new Pool({
+      connectionString: db.url,
+      max: 1,
+      options: sessionOptions('synchronous_commit=off'),
+    });
     fanPool.on('error', () => undefined); // the database is dropped at the end
     const s = await sluiceDrain(db.pool, db.url, sinkRoute(sink.url, ctx.concurrency));
     const fanOut = new CaptureFanOut(fanPool, fanOutOptions(1000), silent);

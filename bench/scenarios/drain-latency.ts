@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { sessionOptions } from '../../src/db/schema-name';
 import { sinkRoute, sluiceDrain } from '../lib/sluice-drain';
 import type { Scenario, ScenarioResult } from '../lib/types';
 
@@ -37,7 +38,7 @@ export const drainLatency: Scenario = {
       );
       await s.start();
       // The producer has its own connections, as an application pushing changes would.
-      const producer = new Pool({ connectionString: db.url, max: 8 });
+      const producer = new Pool({ connectionString: db.url, max: 8, options: sessionOptions() });
       producer.on('error', () => undefined);
       const committed = new Map<string, number>();
       const total = seconds * rate;

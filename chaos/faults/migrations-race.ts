@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { sessionOptions } from '../../src/db/schema-name';
 import { chaosRoute, verify, waitCaughtUp } from '../lib/harness';
 import type { ChaosInfra } from '../lib/infra';
 import { Producer } from '../lib/producer';
@@ -8,7 +9,7 @@ import { spawnSluice, type SluiceProc } from '../lib/sluice';
 import type { FaultOptions, FaultResult } from '../lib/types';
 
 async function migrationsAppliedTwice(databaseUrl: string): Promise<string[]> {
-  const c = new Client({ connectionString: databaseUrl });
+  const c = new Client({ connectionString: databaseUrl, options: sessionOptions() });
   await c.connect();
   try {
     const { rows } = await c.query<{ name: string; n: string }>(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { sessionOptions } from '../../src/db/schema-name';
 import type { ChaosInfra } from './infra';
 import { readTopic, topicSize } from './kafka-check';
 import { Producer } from './producer';
@@ -44,7 +45,7 @@ export function chaosRoute(sinkUrl: string, short: boolean) {
 }
 
 async function query<T>(url: string, sql: string): Promise<T[]> {
-  const c = new Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  const c = new Client({ connectionString: url, connectionTimeoutMillis: 3_000, options: sessionOptions() });
   try {
     await c.connect();
     return (await c.query(sql)).rows as T[];

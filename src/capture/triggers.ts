@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction, rows } from '../db/pool';
 import { PushEntitySchema } from './push';
 import { protectedTableReason } from '../db/protected-tables';
+import { sluiceSchema } from '../db/schema-name';
 import { checkIdentifier, quoteIdent } from './identifiers';
 import {
   createTriggersSql,
@@ -117,16 +118,6 @@ async function hasEquality(db: PoolClient, type: string): Promise<boolean> {
   }
 }
 
-/** The schema Sluice's functions live in (where the generated functions go). */
-export async function sluiceSchemaOf(db: PoolClient): Promise<string> {
-  const [{ schema }] = await rows<{ schema: string }>(
-    db,
-    `SELECT n.nspname AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.proname = 'sluice_enqueue' LIMIT 1`,
-  );
-  return schema;
-}
-
 /** (Re)writes the trigger function and the row reader of one capture; takes no lock on the captured table. */
 export async function installFunctions(
   db: PoolClient,
@@ -145,9 +136,9 @@ export async function installFunctions(
 export async function addCapture(pool: Pool, input: CaptureAddInput): Promise<CapturedTable> {
   return inTransaction(pool, async (client) => {
     const { spec, watched } = await resolveSpec(client, input);
-    const sluiceSchema = await sluiceSchemaOf(client);
-    await installFunctions(client, spec, watched, sluiceSchema);
-    for (const sql of createTriggersSql(spec, sluiceSchema)) await client.query(sql);
+    const schema = sluiceSchema();
+    await installFunctions(client, spec, watched, schema);
+    for (const sql of createTriggersSql(spec, schema)) await client.query(sql);
     await client.query(
       `INSERT INTO sluice_capture (schema_name, table_name, entity, id_column, columns, function_name, payload, rows_function,
                                    trigger_version)
@@ -185,11 +176,9 @@ export async function removeCapture(pool: Pool, table: string, schema = 'public'
     throw new CaptureInputError((err as Error).message);
   }
   return inTransaction(pool, async (client) => {
-    const [reg] = await rows<{ function_name: string; fn_schema: string | null }>(
+    const [reg] = await rows<{ function_name: string }>(
       client,
-      `SELECT c.function_name, (SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                                 WHERE p.proname = c.function_name LIMIT 1) AS fn_schema
-         FROM sluice_capture c WHERE schema_name = $1 AND table_name = $2 FOR UPDATE`,
+      `SELECT function_name FROM sluice_capture WHERE schema_name = $1 AND table_name = $2 FOR UPDATE`,
       [s, t],
     );
     const [exists] = await rows(
@@ -199,15 +188,10 @@ export async function removeCapture(pool: Pool, table: string, schema = 'public'
     );
     if (exists) for (const sql of dropTriggersSql(s, t)) await client.query(sql);
     if (!reg) return false;
-    if (reg.fn_schema) {
-      await client.query(
-        `DROP FUNCTION IF EXISTS ${quoteIdent(reg.fn_schema)}.${quoteIdent(reg.function_name)}()`,
-      );
-      // Changes journaled but not yet fanned out still go out, without a payload.
-      await client.query(
-        `DROP FUNCTION IF EXISTS ${quoteIdent(reg.fn_schema)}.${quoteIdent(rowsFunctionName(s, t))}(text[])`,
-      );
-    }
+    const own = quoteIdent(sluiceSchema());
+    await client.query(`DROP FUNCTION IF EXISTS ${own}.${quoteIdent(reg.function_name)}()`);
+    // Changes journaled but not yet fanned out still go out, without a payload.
+    await client.query(`DROP FUNCTION IF EXISTS ${own}.${quoteIdent(rowsFunctionName(s, t))}(text[])`);
     await client.query(`DELETE FROM sluice_capture WHERE schema_name = $1 AND table_name = $2`, [s, t]);
     return true;
   });

@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import { inTransaction, rows } from '../db/pool';
 import { TRIGGER_VERSION, type PayloadMode } from './trigger-sql';
-import { installFunctions, resolveSpec, sluiceSchemaOf } from './triggers';
+import { sluiceSchema } from '../db/schema-name';
+import { installFunctions, resolveSpec } from './triggers';
 
 /** Fixed key of the advisory lock that lets one process at a time upgrade captures. */
 const UPGRADE_LOCK = 7_311_520_008;
@@ -36,7 +37,7 @@ export async function upgradeCaptures(pool: Pool): Promise<CaptureUpgrade> {
     );
     const out: CaptureUpgrade = { upgraded: [], failed: [] };
     if (!old.length) return out;
-    const sluiceSchema = await sluiceSchemaOf(client);
+    const schema = sluiceSchema();
     for (const c of old) {
       const table = `${c.schema_name}.${c.table_name}`;
       await client.query('SAVEPOINT sluice_upgrade');
@@ -49,7 +50,7 @@ export async function upgradeCaptures(pool: Pool): Promise<CaptureUpgrade> {
           columns: c.columns,
           payload: c.payload,
         });
-        await installFunctions(client, spec, watched, sluiceSchema);
+        await installFunctions(client, spec, watched, schema);
         await client.query(
           `UPDATE sluice_capture SET trigger_version = $3 WHERE schema_name = $1 AND table_name = $2`,
           [c.schema_name, c.table_name, TRIGGER_VERSION],

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { databaseUrlFromEnvironment } from '../config/database-url';
+import { sessionOptions, sluiceSchema } from '../db/schema-name';
 
 /** Exits with a message: status 2 for anything the user got wrong, 1 for trouble on our side. */
 export function fail(message: string, code = 2): never {
@@ -14,8 +15,10 @@ const unreachable = (err: unknown): never =>
     1,
   );
 
+/** The database URL, with SLUICE_SCHEMA checked too (every command's session uses it). */
 function databaseUrl(): string {
   try {
+    sluiceSchema();
     return databaseUrlFromEnvironment();
   } catch (err) {
     return fail(`invalid environment: ${(err as Error).message}`);
@@ -31,6 +34,7 @@ export async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
   const { Pool } = await import('pg');
   const pool = new Pool({
     connectionString: url,
+    options: sessionOptions(),
     max: 2,
     application_name: 'sluice-cli',
     connectionTimeoutMillis: 5_000,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canonicalZone } from '../lib/time-zone';
 import { NameSchema } from './route-schema';
+import { DEFAULT_SCHEMA, schemaNameProblem } from '../db/schema-name';
 
 const intFrom = (def: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -84,6 +85,14 @@ export const EnvSchema = z.object({
   /** How often the leader prunes. */
   SLUICE_PRUNE_INTERVAL_MS: intFrom(60_000, 100, 86_400_000),
   SLUICE_INSTANCE: z.string().optional(),
+  /** The schema every table, function and sequence of Sluice lives in (src/db/schema-name.ts reads it). */
+  SLUICE_SCHEMA: z
+    .string()
+    .default(DEFAULT_SCHEMA)
+    .superRefine((s, ctx) => {
+      const problem = schemaNameProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   /**
    * Operational endpoints open without an API key: any of healthz, readyz, metrics, docs (comma list;
    * `none` for none). Everything else always needs a key.

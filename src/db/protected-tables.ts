@@ -1,10 +1,7 @@
-/** Sluice's own tables by name, wherever they live (today in the migrating session's schema, usually public). */
-const OWN_TABLE = /^(event_log|event_queue|sluice_[a-z0-9_]*)$/i;
+import { sluiceSchema } from './schema-name';
 
-/** The schema of Sluice's own objects (SLUICE_SCHEMA, default `sluice`): refused whole. */
-export function ownSchema(): string {
-  return process.env.SLUICE_SCHEMA || 'sluice';
-}
+/** Sluice's own tables by name, wherever they live (an install older than its own schema had them in public). */
+const OWN_TABLE = /^(event_log|event_queue|sluice_[a-z0-9_]*)$/i;
 
 /**
  * Why Sluice never reads (backfill) or captures (`capture add`) `schema.table`, or null when it may:
@@ -14,7 +11,7 @@ export function ownSchema(): string {
 export function protectedTableReason(schema: string, table: string): string | null {
   const s = schema.toLowerCase();
   if (s.startsWith('pg_') || s === 'information_schema') return `${schema}.${table} is a system table`;
-  if (schema === ownSchema() || OWN_TABLE.test(table))
+  if (schema === sluiceSchema() || OWN_TABLE.test(table))
     return `${schema}.${table} is one of Sluice's own tables`;
   return null;
 }

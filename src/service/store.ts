@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { RouteConfig } from '../config/route-schema';
 import { createDataSource } from '../db/data-source';
+import { sessionOptions } from '../db/schema-name';
 import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
 import { syncRoutes } from '../db/queue/sync-routes';
@@ -68,7 +69,7 @@ export class Store implements Component {
       connectionString: this.url,
       max: 5,
       application_name: 'sluice-drain',
-      options: `-c synchronous_commit=off -c statement_timeout=${this.statementTimeoutMs}`,
+      options: sessionOptions('synchronous_commit=off', `statement_timeout=${this.statementTimeoutMs}`),
       // A connection that stops answering (not a slow query: Postgres cancels those) fails the call too.
       query_timeout: this.statementTimeoutMs + 5_000,
     });
@@ -77,7 +78,7 @@ export class Store implements Component {
       connectionString: this.url,
       max: 1,
       application_name: 'sluice-capture',
-      options: '-c synchronous_commit=off',
+      options: sessionOptions('synchronous_commit=off'),
     });
     this.capture.on('error', (err) => this.log.warn({ err: err.message }, 'postgres capture client error'));
   }

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionOptions } from '../../src/db/schema-name';
 import { count } from '../helpers/db';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres';
 import { api } from '../helpers/service';
@@ -74,7 +75,7 @@ describe('Postgres restarted mid-run', () => {
     await waitFor(async () => (await push()).status === 202, 'pushes accepted again', { timeoutMs: 60_000 });
     for (let i = 0; i < 10; i++) expect((await push()).status).toBe(202);
 
-    pool = new Pool({ connectionString: pg.url, max: 2 });
+    pool = new Pool({ connectionString: pg.url, max: 2, options: sessionOptions() });
     await waitFor(
       async () =>
         (await count(pool, `SELECT count(*) AS n FROM event_queue WHERE state = 'done'`)) >= acked.length,

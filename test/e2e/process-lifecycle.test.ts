@@ -6,6 +6,7 @@ import { spawnSluice } from '../helpers/sluice-process';
 import { startSink, type Sink } from '../helpers/sink';
 import { waitFor } from '../helpers/wait';
 import { Pool } from 'pg';
+import { sessionOptions } from '../../src/db/schema-name';
 
 describe('a real `sluice start` process', () => {
   let pg: PrivatePostgres;
@@ -15,7 +16,7 @@ describe('a real `sluice start` process', () => {
   beforeAll(async () => {
     pg = await startPrivatePostgres();
     sink = await startSink();
-    pool = new Pool({ connectionString: pg.url, max: 2 });
+    pool = new Pool({ connectionString: pg.url, max: 2, options: sessionOptions() });
   });
   afterAll(async () => {
     await pool?.end();

@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { createDataSource } from '../../src/db/data-source';
 import { migrate } from '../../src/db/migrate';
 import { poolOf } from '../../src/db/pool';
+import { sluiceSchema } from '../../src/db/schema-name';
 
 export interface TestDb {
   name: string;
@@ -24,13 +25,25 @@ async function admin<T>(server: string, fn: (c: Client) => Promise<T>): Promise<
   }
 }
 
+/**
+ * The test's own sessions look like a user's psql with `SET search_path = public, sluice`: the tables a test
+ * creates land in public (where a user's are), Sluice's are found in its schema. The service under test
+ * and the CLI use Sluice's own sessions (its schema alone); migrate() sets its own search_path.
+ */
+export const USER_AND_SLUICE = `-c search_path=public,${sluiceSchema()}`;
+
 /** A fresh, migrated database of its own for one test file, so tests never see each other's rows. */
 export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
   const server = inject('pgServerUrl');
   const name = `sluice_t_${randomBytes(5).toString('hex')}`;
   await admin(server, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = `${server}/${name}`;
-  const ds = createDataSource({ url, poolSize: 10, applicationName: 'sluice-test' });
+  const ds = createDataSource({
+    url,
+    poolSize: 10,
+    applicationName: 'sluice-test',
+    options: USER_AND_SLUICE,
+  });
   await ds.initialize();
   if (opts.migrate !== false) await migrate(ds);
   return {

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { isAlive, pidsWithCommandLine } from '../../src/infra/processes';
+import { sessionOptions } from '../../src/db/schema-name';
 import { freePort } from './ports';
 import { startSink, type Sink } from './sink';
 import { waitFor } from './wait';
@@ -216,6 +217,7 @@ export async function runStopRounds(o: {
 
     const db = new Client({
       connectionString: `postgres://postgres:sluice-embedded@127.0.0.1:${ports.pg}/sluice`,
+      options: sessionOptions(),
     });
     await db.connect();
     let published = 0;

@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claim, type RouteQuota } from '../../src/db/queue/claim';
 import { settleRows } from '../../src/db/queue/settle-rows';
+import { sessionOptions } from '../../src/db/schema-name';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 
 /** The claim's SQL against a real Postgres: plan-proof cost, parked rows, fairness and priority. */
@@ -12,7 +13,11 @@ describe('the claim', () => {
 
   beforeAll(async () => {
     db = await createTestDb();
-    drainPool = new Pool({ connectionString: db.url, max: 2, options: '-c statement_timeout=5000' });
+    drainPool = new Pool({
+      connectionString: db.url,
+      max: 2,
+      options: sessionOptions('statement_timeout=5000'),
+    });
   });
   beforeEach(async () => {
     await db.pool.query('TRUNCATE event_queue, sluice_leader');

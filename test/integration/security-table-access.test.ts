@@ -22,6 +22,8 @@ const PROTECTED = [
   'sluice_process',
   'public.sluice_capture_batch',
   'sluice.event_log',
+  'sluice.event_queue',
+  'sluice.sluice_capture_batch',
   'sluice.anything',
 ];
 
@@ -152,10 +154,11 @@ describe('backfills and captures read only what they may', () => {
 
   it('capture add refuses Sluice-owned and system tables and installs nothing', async () => {
     for (const [schema, table] of [
-      ['public', 'event_log'],
-      ['public', 'event_queue'],
-      ['public', 'sluice_capture_batch'],
-      ['public', 'sluice_route'],
+      ['sluice', 'event_log'],
+      ['sluice', 'event_queue'],
+      ['sluice', 'sluice_capture_batch'],
+      ['sluice', 'sluice_route'],
+      ['sluice', 'sluice_migrations'],
       ['pg_catalog', 'pg_authid'],
     ])
       await expect(addCapture(db.pool, { schema, table, idColumn: 'id' }), table).rejects.toThrow(
