@@ -212,6 +212,7 @@ async function startComponents(
     metrics: metrics.registry,
     publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
+    ingestGroup: { maxRequests: env.SLUICE_INGEST_GROUP_MAX },
     planner: {
       registry: new ProcessRegistry(pool, planner.clock, env.SLUICE_TIME_ZONE),
       wake: () => planner.wake(),
