@@ -84,5 +84,5 @@ describe('group commit under kill -9', () => {
     };
     expect(missing(logged.rows)).toEqual([]);
     expect(missing(queued.rows)).toEqual([]);
-  });
+  }, 180_000);
 });
