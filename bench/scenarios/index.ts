@@ -1,7 +1,7 @@
 // The scenario registry: `npm run bench` runs these in order (`--only id,...` picks some).
 // Add a scenario by writing bench/scenarios/<id>.ts exporting a `Scenario` and listing it here.
 // Results name peers/limits they compare to in `compareTo` (ids below); the report computes the ratios.
-// Limit ids: limit-sink-capacity, limit-http-client, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
+// Limit ids: limit-sink-capacity, limit-http-client, limit-http-ingest, limit-pg-insert, limit-pg-update. Peer ids: peer-graphile-worker, peer-pg-boss.
 import type { Scenario } from '../lib/types';
 import { backfillRateScenario } from './backfill-rate';
 import { backlogCurve } from './backlog-curve';
@@ -17,6 +17,7 @@ import { drainScale } from './drain-scale';
 import { hostileLargestRequest } from './hostile-largest-request';
 import { ingestEnqueue } from './ingest-enqueue';
 import { limitHttpClient } from './limit-http-client';
+import { limitHttpIngest } from './limit-http-ingest';
 import { limitPostgres } from './limit-postgres';
 import { limitSink } from './limit-sink';
 import { peerGraphileWorker } from './peer-graphile-worker';
@@ -39,6 +40,8 @@ export const scenarios: Scenario[] = [
   plannerPassScenario,
   backfillRateScenario,
   backlogCurve,
+  // Just before capture-ingest: its ceiling, measured the same way.
+  limitHttpIngest,
   captureIngest,
   captureTrigger,
   captureOltp,

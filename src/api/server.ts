@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
+import { GroupCommitter, type GroupCommitOptions } from '../capture/group-commit';
 import { authHook } from './auth';
 import { errorHandler, sendError } from './errors';
 import { registerJsonParser } from './json-depth';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   webhookSecrets: Record<string, string>;
   /** Largest webhook body, bytes. */
   webhookBodyLimit: number;
+  /** Group commit of pushes and webhooks (SLUICE_INGEST_GROUP_MAX). */
+  ingestGroup?: GroupCommitOptions;
   /** Called after a push commits (wakes the local drain and relay at once). */
   onAccepted(): void;
   metrics: Registry;
@@ -80,6 +83,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.addHook('onRequest', authHook(deps.apiKeys, deps.publicEndpoints));
   app.decorate('routeCatalog', registerOpenApi(app));
 
+  // One writer for every push and webhook of this server: requests arriving together commit together.
+  const ingest = new GroupCommitter(deps.pool, deps.ingestGroup);
   app.register(async (scope) => {
     // Registered first so its onRoute hook sees every route below.
     await registerIngestRateLimit(scope, deps.ingestRatePerSecond);
@@ -87,12 +92,12 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     metricsRoutes(scope, deps);
     await docsRoutes(scope, deps);
     dashboardRoutes(scope);
-    eventsRoutes(scope, deps);
+    eventsRoutes(scope, { ...deps, ingest });
     ticketRoutes(scope, deps);
     statusRoutes(scope, deps);
     deadLetterRoutes(scope, deps);
     // Signed by HMAC, not by an API key (auth: false in its schemas).
-    webhookRoutes(scope, deps);
+    webhookRoutes(scope, { ...deps, ingest });
     processRoutes(scope, deps);
     runRoutes(scope, deps);
     plannerLogRoutes(scope, deps);

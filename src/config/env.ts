@@ -111,6 +111,8 @@ export const EnvSchema = z.object({
     .pipe(z.array(z.enum(['healthz', 'readyz', 'metrics', 'docs']))),
   /** Requests per API key (webhooks: per source) per second on the ingestion endpoints; 0: no limit. */
   SLUICE_INGEST_RATE_LIMIT: intFrom(1000, 0, 1_000_000),
+  /** Most pushes and webhooks written in one group commit (one statement, one commit); 1: no grouping. */
+  SLUICE_INGEST_GROUP_MAX: intFrom(256, 1, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `auto`: readable, coloured lines on a terminal, JSON lines otherwise. */
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { Pool } from 'pg';
 import { z } from 'zod';
-import { PushBodySchema, pushIds } from '../../capture/push';
+import type { GroupCommitter } from '../../capture/group-commit';
+import { PushBodySchema, pushItem } from '../../capture/push';
 import { ErrorBody } from '../errors';
 import { parseOr400, schemas } from '../validate';
 
 const Accepted = z.object({ ticket: z.string().uuid(), accepted: z.number().int() });
 
-export function eventsRoutes(app: FastifyInstance, deps: { pool: Pool; onAccepted(): void }) {
+export function eventsRoutes(app: FastifyInstance, deps: { ingest: GroupCommitter; onAccepted(): void }) {
   app.post(
     '/v1/events',
     {
@@ -23,10 +23,10 @@ export function eventsRoutes(app: FastifyInstance, deps: { pool: Pool; onAccepte
     async (req, reply) => {
       const body = parseOr400(PushBodySchema, req.body, reply, 'invalid_body', 'invalid push body');
       if (!body) return reply;
-      // onAccepted notifies peers after commit, coalesced (an in-transaction NOTIFY serialises commits).
-      const result = await pushIds(deps.pool, body, { notify: false });
+      // Answered after its group's commit; onAccepted then notifies peers, coalesced (no in-transaction NOTIFY).
+      const { ticket, accepted } = await deps.ingest.submit(pushItem(body));
       deps.onAccepted();
-      return reply.code(202).send(result);
+      return reply.code(202).send({ ticket, accepted });
     },
   );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Pool } from 'pg';
 import { z } from 'zod';
-import { acceptWebhook, WebhookBodySchema } from '../../capture/webhook';
+import type { GroupCommitter } from '../../capture/group-commit';
+import { webhookItem, WebhookBodySchema } from '../../capture/webhook';
 import { NameSchema } from '../../config/route-schema';
 import { verify } from '../../lib/signature';
 import { ErrorBody, sendError } from '../errors';
@@ -15,7 +15,8 @@ const Params = z.object({ source: NameSchema });
 const Accepted = z.object({ ticket: z.string().uuid(), accepted: z.number().int(), duplicate: z.boolean() });
 
 export interface WebhookDeps {
-  pool: Pool;
+  /** The group commit every push and webhook goes through. */
+  ingest: GroupCommitter;
   /** source -> secret */
   webhookSecrets: Record<string, string>;
   /** Largest accepted body, bytes. */
@@ -107,7 +108,7 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps) {
         if (exceedsDepth(data)) return sendError(reply, 400, 'json_too_deep', jsonTooDeepError().message);
         const body = parseOr400(WebhookBodySchema, data, reply, 'invalid_body', 'invalid webhook body');
         if (!body) return reply;
-        const result = await acceptWebhook(deps.pool, v.source, body);
+        const result = await deps.ingest.submit(webhookItem(v.source, body));
         if (!result.duplicate) deps.onAccepted();
         return reply.code(result.duplicate ? 200 : 202).send(result);
       },

@@ -8,7 +8,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Postgres holds it once per statement too. Same behaviour otherwise as 0002's version; a per-id
  * payload wins over the shared one.
  */
-const enqueueFunction = (shared: boolean) => `
+export const enqueueFunction = (shared: boolean) => `
 CREATE FUNCTION sluice_enqueue(p_entity text, p_op text, p_source text, p_ids text[], p_payloads jsonb[], p_ticket uuid,
                                p_notify boolean DEFAULT true, p_route text DEFAULT NULL
                                ${shared ? ', p_payload jsonb DEFAULT NULL' : ''})

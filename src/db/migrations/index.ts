@@ -7,6 +7,7 @@ import { SharedPayload1000000000006 } from './0006-shared-payload';
 import { DrainReadyIndex1000000000007 } from './0007-drain-ready-index';
 import { CaptureNoNotify1000000000008 } from './0008-capture-no-notify';
 import { PlannerForesight1000000000009 } from './0009-planner-foresight';
+import { EnqueueTickets1000000000010 } from './0010-enqueue-tickets';
 import { OwnSchema1000000000014 } from './0014-own-schema';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
@@ -20,5 +21,6 @@ export const migrations = [
   DrainReadyIndex1000000000007,
   CaptureNoNotify1000000000008,
   PlannerForesight1000000000009,
+  EnqueueTickets1000000000010,
   OwnSchema1000000000014,
 ];

@@ -23,14 +23,15 @@ export interface EnqueueInput {
 }
 
 /** sluice_enqueue over the eight parameters of enqueueParams, numbered from $`first`. */
-export function enqueueCall(first = 1): string {
+function enqueueCall(first = 1): string {
   const p = (i: number) => `$${first + i}`;
   return `sluice_enqueue(${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}::text[], ${p(4)}::jsonb[], ${p(5)}::uuid, ${p(6)}, p_payload => ${p(7)}::jsonb)`;
 }
 
 /**
- * The one enqueue path (API pushes, webhooks; triggers call the same SQL function): logs each change
- * for the Kafka relay and fans it out to the matching routes' queues, coalescing waiting rows.
+ * One call of the one enqueue function (the CLI's pushes; API pushes and webhooks call it through
+ * enqueue-group.ts, triggers through the fan-out): logs each change for the Kafka relay and fans it out
+ * to the matching routes' queues, coalescing waiting rows.
  * Returns the number of distinct changes accepted.
  */
 export async function enqueue(db: Queryable, input: EnqueueInput): Promise<number> {
@@ -39,8 +40,8 @@ export async function enqueue(db: Queryable, input: EnqueueInput): Promise<numbe
   return row.n;
 }
 
-/** The eight parameters of enqueueCall, for statements that embed the call. */
-export function enqueueParams(input: EnqueueInput): unknown[] {
+/** The eight parameters of enqueueCall. */
+function enqueueParams(input: EnqueueInput): unknown[] {
   const payloads = input.payloads
     ? input.payloads.map((p) => (p === undefined ? null : JSON.stringify(p)))
     : null;
