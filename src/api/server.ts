@@ -19,6 +19,7 @@ import { runRoutes } from './routes/runs';
 import { statusRoutes } from './routes/status';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
+import type { SigningSecrets } from '../config/signing';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,7 +34,7 @@ export interface ApiDeps {
   logger: FastifyBaseLogger;
   status(): Promise<unknown>;
   /** source -> secret of the signed webhooks. */
-  webhookSecrets: Record<string, string>;
+  webhookSecrets: Record<string, SigningSecrets>;
   /** Largest webhook body, bytes. */
   webhookBodyLimit: number;
   /** Called after a push commits (wakes the local drain and relay at once). */
