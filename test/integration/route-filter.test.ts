@@ -31,7 +31,12 @@ describe('route filters (match.where) in sluice_enqueue, real Postgres', () => {
       route('big-eu', 'account', {
         all: [
           { field: 'address.country', in: ['DE', 'FR'] },
-          { any: [{ field: 'revenue', gt: 1000 }, { field: ['tags'], eq: 'vip' }] },
+          {
+            any: [
+              { field: 'revenue', gt: 1000 },
+              { field: ['tags'], eq: 'vip' },
+            ],
+          },
           { not: { field: 'email', prefix: 'test+' } },
         ],
       }),
@@ -44,7 +49,9 @@ describe('route filters (match.where) in sluice_enqueue, real Postgres', () => {
   });
 
   it('stores each filtered route as a jsonpath and leaves unfiltered routes without one', async () => {
-    const { rows } = await db.pool.query(`SELECT name, filter::text AS filter FROM sluice_route ORDER BY name`);
+    const { rows } = await db.pool.query(
+      `SELECT name, filter::text AS filter FROM sluice_route ORDER BY name`,
+    );
     expect(rows.find((r) => r.name === 'all').filter).toBeNull();
     expect(rows.find((r) => r.name === 'gold').filter).toBe('exists ($."plan"?(@ == "gold"))');
   });
@@ -126,7 +133,14 @@ describe('route filters (match.where) in sluice_enqueue, real Postgres', () => {
   });
 
   it('an injection attempt in a key or value queues nothing that does not literally match', async () => {
-    const attacks = ['") || true || ("', '" || @ != "', `\\" || true || \\"`, '$', '@ == @', "'); DROP TABLE x; --"];
+    const attacks = [
+      '") || true || ("',
+      '" || @ != "',
+      `\\" || true || \\"`,
+      '$',
+      '@ == @',
+      "'); DROP TABLE x; --",
+    ];
     await syncRoutes(
       db.pool,
       attacks.flatMap((a, i) => [
@@ -139,7 +153,10 @@ describe('route filters (match.where) in sluice_enqueue, real Postgres', () => {
       op: 'insert',
       source: 'test',
       ids: ['plain', 'literal'],
-      payloads: [{ k: 'other', x: 1 }, { k: attacks[0], [attacks[0]]: 1 }],
+      payloads: [
+        { k: 'other', x: 1 },
+        { k: attacks[0], [attacks[0]]: 1 },
+      ],
     });
     const { rows } = await db.pool.query(
       `SELECT route, record_id FROM event_queue WHERE entity = 'hostile' ORDER BY route`,
