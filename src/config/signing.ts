@@ -30,9 +30,13 @@ export function standardKey(secret: string): Buffer | null {
 }
 
 /** One secret, or a list of one or two (during a rotation); always read back as a list. */
-export const SecretsSchema = z
-  .union([z.string(), z.array(z.string()).min(1).max(2, 'at most two secrets (the old and the new one)')])
-  .transform((s) => (typeof s === 'string' ? [s] : s));
+export const SecretsSchema = z.preprocess(
+  (s) => (typeof s === 'string' ? [s] : s),
+  z
+    .array(z.string(), { error: 'must be a secret or a list of one or two secrets' })
+    .min(1, 'must hold a secret')
+    .max(2, 'at most two secrets (the new and the old one, during a rotation)'),
+);
 
 /** The scheme to use: the explicit one, else standard when every secret is `whsec_`, sluice when none is. */
 export function resolveScheme(explicit: SigningScheme | undefined, secrets: string[]): SigningScheme | null {

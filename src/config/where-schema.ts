@@ -35,7 +35,7 @@ const Text = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((s) => !/[\u0000\p{Cs}]/u.test(s), 'must not hold NUL or a lone surrogate');
+    .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), 'must not hold NUL or a lone surrogate');
 const ScalarSchema = z.union([Text(1024), z.number().finite(), z.boolean(), z.null()]);
 const Ordered = z.union([z.number().finite(), Text(1024)]);
 const Key = Text(128).min(1, 'a key must not be empty');

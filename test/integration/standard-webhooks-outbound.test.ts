@@ -34,6 +34,11 @@ describe('webhook connector signing, checked by the Standard Webhooks reference 
   let sink: Sink;
   let svc: Awaited<ReturnType<typeof startTestService>>;
   const at = (path: string) => sink.requests.filter((r) => r.path === path);
+  /** The requests at `path` once `n` arrived. */
+  const arrived = async (path: string, n = 1) => {
+    await waitFor(() => at(path).length >= n, `${n} callout(s) at ${path}`);
+    return at(path);
+  };
   const push = (entity: string, id: string) =>
     api(svc, 'POST', '/v1/events', { entity, op: 'update', ids: [id], payload: { n: 1 } });
 
@@ -67,7 +72,7 @@ describe('webhook connector signing, checked by the Standard Webhooks reference 
 
   it('a whsec_ secret signs per Standard Webhooks: the reference library verifies it, webhook-id is <eventId>:<route>', async () => {
     expect((await push('std', 's-1')).status).toBe(202);
-    const [r] = await waitFor(() => at('/std').length === 1 && at('/std'), 'the std callout');
+    const [r] = await arrived('/std');
     expect(referenceVerifies(NEW, r)).toBe(true);
     expect(referenceVerifies(OTHER, r)).toBe(false);
     const body = JSON.parse(r.body);
@@ -80,7 +85,7 @@ describe('webhook connector signing, checked by the Standard Webhooks reference 
 
   it('during a rotation both signatures are sent, space-separated; a verifier holding either secret accepts', async () => {
     await push('rotating', 'r-1');
-    const [r] = await waitFor(() => at('/rotating').length === 1 && at('/rotating'), 'the rotating callout');
+    const [r] = await arrived('/rotating');
     expect(String(r.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(referenceVerifies(OLD, r)).toBe(true);
     expect(referenceVerifies(NEW, r)).toBe(true);
@@ -90,11 +95,8 @@ describe('webhook connector signing, checked by the Standard Webhooks reference 
   it('a secret that is not whsec_ keeps the Sluice signature (existing configs), as does signing "sluice"', async () => {
     await push('legacy', 'l-1');
     await push('explicit-sluice', 'e-1');
-    const [legacy] = await waitFor(() => at('/legacy').length === 1 && at('/legacy'), 'the legacy callout');
-    const [explicit] = await waitFor(
-      () => at('/explicit-sluice').length === 1 && at('/explicit-sluice'),
-      'callout',
-    );
+    const [legacy] = await arrived('/legacy');
+    const [explicit] = await arrived('/explicit-sluice');
     for (const [r, secret] of [
       [legacy, PLAIN],
       [explicit, NEW],
@@ -115,7 +117,7 @@ describe('webhook connector signing, checked by the Standard Webhooks reference 
       return before(req);
     };
     await push('retried', 't-1');
-    const tries = await waitFor(() => at('/retried').length === 2 && at('/retried'), 'two attempts');
+    const tries = await arrived('/retried', 2);
     expect(tries.map((r) => r.headers['webhook-id'])).toEqual([
       tries[0].headers['webhook-id'],
       tries[0].headers['webhook-id'],

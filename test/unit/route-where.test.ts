@@ -23,7 +23,13 @@ describe('match.where validation', () => {
           { field: 'status', ne: null },
           { field: ['meta', 'a.b'], in: ['x', 1, true] },
           { field: 'deleted_at', exists: false },
-          { any: [{ field: 'amount', gt: 10 }, { field: 'amount', lte: -2.5 }, { field: 'n', gte: 'b' }] },
+          {
+            any: [
+              { field: 'amount', gt: 10 },
+              { field: 'amount', lte: -2.5 },
+              { field: 'n', gte: 'b' },
+            ],
+          },
           { not: { field: 'email', prefix: 'test+' } },
           { field: 'x', lt: 3 },
         ],
@@ -33,7 +39,10 @@ describe('match.where validation', () => {
 
   it.each<[unknown, string]>([
     [{ field: 'a', eq: 1, ne: 2 }, 'routes[0].match.where (route "erp"): give exactly one of eq, ne, in'],
-    [{ field: 'a' }, 'give exactly one of eq, ne, in, exists, gt, gte, lt, lte, prefix, all, any, not (found none)'],
+    [
+      { field: 'a' },
+      'give exactly one of eq, ne, in, exists, gt, gte, lt, lte, prefix, all, any, not (found none)',
+    ],
     [{ eq: 1 }, '"eq" needs a "field"'],
     [{ field: 'a', all: [{ field: 'b', eq: 1 }] }, '"all" is a group: it takes no "field"'],
     [{ any: [{ field: 'a', eq: 1 }], field: 'x' }, '"any" is a group: it takes no "field"'],
@@ -44,7 +53,19 @@ describe('match.where validation', () => {
     [{ field: 'a', in: [] }, 'routes[0].match.where.in'],
     [{ field: 'a', eq: 'x\u0000y' }, 'must not hold NUL or a lone surrogate'],
     [{ field: ['a\uD800'], exists: true }, 'must not hold NUL or a lone surrogate'],
-    [{ all: [{ any: [{ field: 'a', eq: 1 }, { field: 'b', code: 'x' }] }] }, 'routes[0].match.where.all[0].any[1]'],
+    [
+      {
+        all: [
+          {
+            any: [
+              { field: 'a', eq: 1 },
+              { field: 'b', code: 'x' },
+            ],
+          },
+        ],
+      },
+      'routes[0].match.where.all[0].any[1]',
+    ],
   ])('refuses %j with a message naming the place: %s', (where, message) => {
     expect(problem(where)).toContain(message);
   });
@@ -69,7 +90,9 @@ describe('match.where compiled to jsonpath', () => {
     [{ field: 'n', lte: 1e21 }, 'exists($."n" ? (@ <= 1e+21))'],
     [{ field: 's', prefix: 'ab' }, 'exists($."s" ? (@ starts with "ab"))'],
     [
-      { all: [{ field: 'a', eq: 1 }, { any: [{ field: 'b', lt: 2 }, { not: { field: 'c', exists: true } }] }] },
+      {
+        all: [{ field: 'a', eq: 1 }, { any: [{ field: 'b', lt: 2 }, { not: { field: 'c', exists: true } }] }],
+      },
       '(exists($."a" ? (@ == 1)) && (exists($."b" ? (@ < 2)) || !(exists($."c"))))',
     ],
   ])('compiles %j to the expected predicate', (where, path) => {
@@ -78,7 +101,9 @@ describe('match.where compiled to jsonpath', () => {
 
   it('escapes every character outside letters, digits, space and _.- in keys and strings', () => {
     expect(quote('a"b\\c')).toBe('"a\\u0022b\\u005cc"');
-    expect(quote('") || true || ("')).toBe('"\\u0022\\u0029 \\u007c\\u007c true \\u007c\\u007c \\u0028\\u0022"');
+    expect(quote('") || true || ("')).toBe(
+      '"\\u0022\\u0029 \\u007c\\u007c true \\u007c\\u007c \\u0028\\u0022"',
+    );
     expect(quote('$.x\n💥')).toBe('"\\u0024.x\\u000a\\ud83d\\udca5"');
     // Whatever the input, the literal has exactly its two delimiting quotes and no backslash but \u escapes.
     const hostile = `"'\\$@?()[]{}|&!=<>*\n\t\u2028 "a" || true`;
