@@ -154,4 +154,21 @@ describe('POST /v1/webhooks/:source with Standard Webhooks signatures (signed by
     );
     expect(std).toMatchObject({ status: 401, body: { error: { code: 'invalid_signature' } } });
   });
+
+  it('the OpenAPI document describes both signature schemes and their headers for the webhook route', async () => {
+    const docs = (await (await fetch(`${svc.url}/docs/json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { description?: string; parameters?: Array<{ in: string; name: string }> }>
+      >;
+    };
+    const op = docs.paths['/v1/webhooks/{source}'].post;
+    expect(op.description).toContain('Standard Webhooks');
+    expect(
+      op
+        .parameters!.filter((p) => p.in === 'header')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['webhook-id', 'webhook-signature', 'webhook-timestamp', 'x-sluice-signature']);
+  });
 });
