@@ -40,22 +40,13 @@ describe('POST /v1/webhooks/:source with Standard Webhooks signatures (signed by
     svc = await startTestService({
       databaseUrl: db.url,
       kafka: false,
-      routes: [
-        {
-          name: 'all',
-          match: { entity: '*' },
-          connector: 'webhook',
-          options: { url: 'http://127.0.0.1:9/x' },
-        },
-      ],
+      // No routes: nothing is queued, so the drain (at its normal poll) has nothing to call.
       webhooks: {
         shop: { secret: SHOP, scheme: 'standard' },
         rotating: { secret: [NEW, OLD] },
         legacy: { secret: PLAIN },
       },
-      env: { SLUICE_POLL_MS: '600000' },
     });
-    await svc.drain.stop();
   });
   afterAll(async () => {
     await svc?.stop();
