@@ -25,7 +25,7 @@ async function main() {
     apiKeys: [process.env.BENCH_API_KEY!],
     logger: createLogger('warn'),
     status: async () => ({}),
-    webhookSecrets: { bench: process.env.BENCH_WEBHOOK_SECRET! },
+    webhookSecrets: { bench: { scheme: 'sluice', secrets: [process.env.BENCH_WEBHOOK_SECRET!] } },
     webhookBodyLimit: 1024 * 1024,
     onAccepted: () => peers.poke(),
     metrics: new Registry(),

@@ -23,6 +23,7 @@ import { limitSink } from './limit-sink';
 import { peerGraphileWorker } from './peer-graphile-worker';
 import { peerPgBoss } from './peer-pg-boss';
 import { plannerPassScenario } from './planner-pass';
+import { routeFilter } from './route-filter';
 
 export const scenarios: Scenario[] = [
   limitSink,
@@ -46,5 +47,6 @@ export const scenarios: Scenario[] = [
   captureTrigger,
   captureOltp,
   captureRelay,
+  routeFilter,
   hostileLargestRequest,
 ];

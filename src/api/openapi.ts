@@ -46,11 +46,17 @@ function describeRoute({ route, url }: { route: RouteOptions; url: string }) {
       summary: zod.summary,
       tags: zod.tags,
       security: zod.auth === false ? [] : [{ bearer: [] }],
-      ...(zod.publicAs && {
-        description: `Public without a key when SLUICE_PUBLIC_ENDPOINTS lists "${zod.publicAs}".`,
+      ...((zod.description || zod.publicAs) && {
+        description: [
+          zod.description,
+          zod.publicAs && `Public without a key when SLUICE_PUBLIC_ENDPOINTS lists "${zod.publicAs}".`,
+        ]
+          .filter(Boolean)
+          .join(' '),
       }),
       ...(zod.params && { params: jsonSchema(zod.params) }),
       ...(zod.querystring && { querystring: jsonSchema(zod.querystring) }),
+      ...(zod.headers && { headers: jsonSchema(zod.headers) }),
       ...(zod.body && { body: jsonSchema(zod.body) }),
       response,
     },

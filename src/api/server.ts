@@ -20,6 +20,7 @@ import { runRoutes } from './routes/runs';
 import { statusRoutes } from './routes/status';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
+import type { SigningSecrets } from '../config/signing';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,7 +35,7 @@ export interface ApiDeps {
   logger: FastifyBaseLogger;
   status(): Promise<unknown>;
   /** source -> secret of the signed webhooks. */
-  webhookSecrets: Record<string, string>;
+  webhookSecrets: Record<string, SigningSecrets>;
   /** Largest webhook body, bytes. */
   webhookBodyLimit: number;
   /** Group commit of pushes and webhooks (SLUICE_INGEST_GROUP_MAX). */

@@ -8,7 +8,11 @@ import { sendError, zodDetails } from './errors';
  */
 export interface RouteSchemas {
   summary: string;
+  /** Longer prose for the docs. */
+  description?: string;
   tags?: string[];
+  /** Request headers the route reads (documented; the handler checks them itself). */
+  headers?: z.ZodType;
   body?: z.ZodType;
   params?: z.ZodType;
   querystring?: z.ZodType;

@@ -3,12 +3,13 @@ import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { EnvSchema, parseWebhookSecrets, type Env } from './env';
 import { ConfigFileSchema, type AlertsConfig, type RouteConfig } from './route-schema';
+import { resolveScheme, secretsProblem, type SigningSecrets } from './signing';
 
 export interface SluiceConfig {
   env: Env;
   routes: RouteConfig[];
-  /** source -> secret, the config file's `webhooks` merged with SLUICE_WEBHOOK_SECRETS (env wins). */
-  webhookSecrets: Record<string, string>;
+  /** source -> scheme and secrets, the config file's `webhooks` merged with SLUICE_WEBHOOK_SECRETS (env wins). */
+  webhookSecrets: Record<string, SigningSecrets>;
   configPath: string | null;
   /** Where operational alerts go (a slack route); absent: alerts are only logged. */
   alerts?: AlertsConfig;
@@ -70,9 +71,9 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
   const file = configPath
     ? parseConfigFile(readFileSync(configPath, 'utf8'), configPath)
     : ConfigFileSchema.parse({});
-  const webhookSecrets: Record<string, string> = {};
-  for (const [source, { secret }] of Object.entries(file.webhooks)) webhookSecrets[source] = secret;
-  Object.assign(webhookSecrets, parseWebhookSecrets(env.SLUICE_WEBHOOK_SECRETS));
+  const webhookSecrets: Record<string, SigningSecrets> = { ...file.webhooks };
+  for (const [source, secret] of Object.entries(parseWebhookSecrets(env.SLUICE_WEBHOOK_SECRETS)))
+    webhookSecrets[source] = envSource(source, secret);
   return {
     env,
     routes: file.routes,
@@ -81,4 +82,12 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
     alerts: file.alerts,
     backfillTables: file.backfill.tables,
   };
+}
+
+/** An SLUICE_WEBHOOK_SECRETS source: its scheme follows its secret (whsec_: standard), checked like the file's. */
+function envSource(source: string, secret: string): SigningSecrets {
+  const scheme = resolveScheme(undefined, [secret])!;
+  const problem = secretsProblem(scheme, [secret]);
+  if (problem) throw new ConfigError(`SLUICE_WEBHOOK_SECRETS: source "${source}": ${problem}`);
+  return { scheme, secrets: [secret] };
 }

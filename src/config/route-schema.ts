@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { NAME_PATTERN, OPS } from './names';
+import { checkSigning, SchemeSchema, SecretsSchema, type SigningSecrets } from './signing';
+import { BoundedWhereSchema } from './where-schema';
 
 export { OPS };
 export const OpSchema = z.enum(OPS);
@@ -45,7 +47,14 @@ export const RetrySchema = z
 export const RouteSchema = z
   .object({
     name: NameSchema,
-    match: z.object({ entity: EntitySchema, ops: z.array(OpSchema).min(1).optional() }).strict(),
+    match: z
+      .object({
+        entity: EntitySchema,
+        ops: z.array(OpSchema).min(1).optional(),
+        /** Conditions on the payload: rows that don't meet them are never queued for this route. */
+        where: BoundedWhereSchema.optional(),
+      })
+      .strict(),
     connector: NameSchema,
     options: z.record(z.string(), z.unknown()).default({}),
     /** Concurrent callouts of this route. */
@@ -70,9 +79,14 @@ export const RouteSchema = z
   .strict();
 export type RouteConfig = z.infer<typeof RouteSchema>;
 
+/**
+ * An incoming webhook source: its secret (two during a rotation: either verifies) and its scheme,
+ * `standard` (Standard Webhooks) or `sluice` (X-Sluice-Signature); absent: by the secret (signing.ts).
+ */
 export const WebhookSourceSchema = z
-  .object({ secret: z.string().min(16, 'secret must be at least 16 chars') })
-  .strict();
+  .object({ secret: SecretsSchema, scheme: SchemeSchema.optional() })
+  .strict()
+  .transform(({ secret, scheme }, ctx): SigningSecrets => checkSigning(scheme, secret, ctx, 'scheme'));
 
 export const ALERT_KINDS = ['breaker-open', 'dead-letter', 'slow-batch', 'drain-stalled'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];

@@ -14,7 +14,7 @@ export const TEST_KEY = 'test-key-0123456789abcdef';
 export interface TestServiceOptions {
   databaseUrl: string;
   routes?: unknown[];
-  webhooks?: Record<string, { secret: string }>;
+  webhooks?: Record<string, { secret: string | string[]; scheme?: 'standard' | 'sluice' }>;
   /** The config file's `alerts` section. */
   alerts?: unknown;
   /** The config file's `backfill` section ({ tables: globs }). */
@@ -51,11 +51,10 @@ export async function startTestService(
     alerts: o.alerts,
     backfill: o.backfill,
   });
-  const webhookSecrets = Object.fromEntries(Object.entries(file.webhooks).map(([k, v]) => [k, v.secret]));
   const config: SluiceConfig = {
     env,
     routes: file.routes,
-    webhookSecrets,
+    webhookSecrets: file.webhooks,
     configPath: null,
     alerts: file.alerts,
     backfillTables: file.backfill.tables,

@@ -3,42 +3,60 @@ import { z } from 'zod';
 import type { GroupCommitter } from '../../capture/group-commit';
 import { webhookItem, WebhookBodySchema } from '../../capture/webhook';
 import { NameSchema } from '../../config/route-schema';
-import { verify } from '../../lib/signature';
+import type { SigningSecrets } from '../../config/signing';
+import {
+  MAX_DELIVERY_ID,
+  SLUICE_SIGNATURE_HEADER,
+  verifyWebhook,
+  type Verdict,
+} from '../../capture/verify-webhook';
+import { STANDARD_HEADERS } from '../../lib/standard-webhooks';
 import { ErrorBody, sendError } from '../errors';
 import { exceedsDepth, jsonTooDeepError } from '../json-depth';
 import { countAfterVerification } from '../rate-limit';
 import { parseOr400, schemas } from '../validate';
 
-export const SIGNATURE_HEADER = 'x-sluice-signature';
+export const SIGNATURE_HEADER = SLUICE_SIGNATURE_HEADER;
 
 const Params = z.object({ source: NameSchema });
 const Accepted = z.object({ ticket: z.string().uuid(), accepted: z.number().int(), duplicate: z.boolean() });
+const Headers = z.object({
+  [SLUICE_SIGNATURE_HEADER]: z
+    .string()
+    .optional()
+    .describe('Sluice scheme: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">'),
+  [STANDARD_HEADERS.id]: z
+    .string()
+    .max(MAX_DELIVERY_ID)
+    .optional()
+    .describe('Standard Webhooks: the message id, used as the delivery id (a repeat adds nothing)'),
+  [STANDARD_HEADERS.timestamp]: z.string().optional().describe('Standard Webhooks: unix seconds'),
+  [STANDARD_HEADERS.signature]: z
+    .string()
+    .optional()
+    .describe(
+      'Standard Webhooks: v1,<base64 HMAC-SHA256 of "id.timestamp.body">, space-separated if several',
+    ),
+});
 
 export interface WebhookDeps {
   /** The group commit every push and webhook goes through. */
   ingest: GroupCommitter;
-  /** source -> secret */
-  webhookSecrets: Record<string, string>;
+  /** source -> its scheme and secrets */
+  webhookSecrets: Record<string, SigningSecrets>;
   /** Largest accepted body, bytes. */
   webhookBodyLimit: number;
   onAccepted(): void;
 }
 
-/** What the signature check found: the verified source and its raw body, or the refusal to send. */
-type Verdict =
-  { ok: true; source: string; raw: Buffer } | { ok: false; status: number; code: string; message: string };
+/** The verified source and its raw body (and signed delivery id), or the refusal to send. */
+type Checked = (Verdict & { ok: true } & { source: string; raw: Buffer }) | (Verdict & { ok: false });
 
-const REASONS = {
-  malformed: `missing or malformed ${SIGNATURE_HEADER} header (t=<unix seconds>,v1=<hex>)`,
-  stale: 'signature timestamp is outside the 5 minute tolerance',
-  mismatch: 'signature does not match the body',
-};
-
-function check(req: FastifyRequest, secrets: Record<string, string>): Verdict {
+function check(req: FastifyRequest, secrets: Record<string, SigningSecrets>): Checked {
   const source = (req.params as { source: string }).source;
-  const secret =
+  const found =
     Params.safeParse({ source }).success && Object.hasOwn(secrets, source) ? secrets[source] : undefined;
-  if (secret === undefined)
+  if (found === undefined)
     return {
       ok: false,
       status: 404,
@@ -48,11 +66,8 @@ function check(req: FastifyRequest, secrets: Record<string, string>): Verdict {
   const raw = req.body;
   if (!Buffer.isBuffer(raw))
     return { ok: false, status: 400, code: 'invalid_json', message: 'body must be JSON' };
-  const header = req.headers[SIGNATURE_HEADER];
-  const result = verify(secret, raw, typeof header === 'string' ? header : undefined);
-  if (!result.ok)
-    return { ok: false, status: 401, code: 'invalid_signature', message: REASONS[result.reason] };
-  return { ok: true, source, raw };
+  const verdict = verifyWebhook(found, raw, req.headers);
+  return verdict.ok ? { ...verdict, source, raw } : verdict;
 }
 
 /**
@@ -63,7 +78,7 @@ function check(req: FastifyRequest, secrets: Record<string, string>): Verdict {
  * the real sender's budget.
  */
 export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps) {
-  const verdicts = new WeakMap<FastifyRequest, Verdict>();
+  const verdicts = new WeakMap<FastifyRequest, Checked>();
   app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
@@ -77,9 +92,12 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps) {
         config: {
           ...schemas({
             summary: 'Signed webhook: changes from an external source',
+            description:
+              'Authenticated by its signature, per source: Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature; secrets whsec_<base64>; webhook-id is the delivery id) or the Sluice scheme (X-Sluice-Signature). 5 minute tolerance either way; a repeated delivery id answers 200 with the first ticket and adds nothing.',
             tags: ['capture'],
             auth: false,
             params: Params,
+            headers: Headers,
             body: WebhookBodySchema,
             response: {
               202: Accepted,
@@ -108,6 +126,16 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps) {
         if (exceedsDepth(data)) return sendError(reply, 400, 'json_too_deep', jsonTooDeepError().message);
         const body = parseOr400(WebhookBodySchema, data, reply, 'invalid_body', 'invalid webhook body');
         if (!body) return reply;
+        if (v.deliveryId !== undefined) {
+          if (body.deliveryId !== undefined && body.deliveryId !== v.deliveryId)
+            return sendError(
+              reply,
+              400,
+              'delivery_id_mismatch',
+              "the body's deliveryId differs from the signed webhook-id (leave it out: webhook-id is the delivery id)",
+            );
+          body.deliveryId = v.deliveryId;
+        }
         const result = await deps.ingest.submit(webhookItem(v.source, body));
         if (!result.duplicate) deps.onAccepted();
         return reply.code(result.duplicate ? 200 : 202).send(result);

@@ -8,7 +8,7 @@ import { enqueueFunction } from './0006-shared-payload';
  * own request's ticket, instead of one call per request: the call's planning and setup, not its rows,
  * were most of what a single-id request cost. Same behaviour otherwise as 0006's version.
  */
-const ENQUEUE_TICKETS = `
+export const ENQUEUE_TICKETS = `
 CREATE FUNCTION sluice_enqueue(p_entity text, p_op text, p_source text, p_ids text[], p_payloads jsonb[], p_ticket uuid,
                                p_notify boolean DEFAULT true, p_route text DEFAULT NULL, p_payload jsonb DEFAULT NULL,
                                p_tickets uuid[] DEFAULT NULL)

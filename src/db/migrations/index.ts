@@ -8,6 +8,7 @@ import { DrainReadyIndex1000000000007 } from './0007-drain-ready-index';
 import { CaptureNoNotify1000000000008 } from './0008-capture-no-notify';
 import { PlannerForesight1000000000009 } from './0009-planner-foresight';
 import { EnqueueTickets1000000000010 } from './0010-enqueue-tickets';
+import { RouteFilter1000000000011 } from './0011-route-filter';
 import { OwnSchema1000000000014 } from './0014-own-schema';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
@@ -22,5 +23,6 @@ export const migrations = [
   CaptureNoNotify1000000000008,
   PlannerForesight1000000000009,
   EnqueueTickets1000000000010,
+  RouteFilter1000000000011,
   OwnSchema1000000000014,
 ];
