@@ -29,7 +29,8 @@ async function main() {
     metrics: new Registry(),
     publicEndpoints: [],
     ingestRatePerSecond: 0,
-    // The planner routes are registered but unused here.
+    // The planner and route-registry routes are registered but unused here.
+    routes: { refresh: async () => undefined },
     planner: { registry: new ProcessRegistry(pool), wake: () => undefined },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

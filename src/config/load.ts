@@ -67,6 +67,14 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
   const candidate = explicit ?? './sluice.config.json';
   const configPath = existsSync(candidate) ? resolve(candidate) : null;
   if (explicit && !configPath) throw new ConfigError(`SLUICE_CONFIG: file not found: ${explicit}`);
+  return { env, configPath, ...readConfigFile(configPath, env) };
+}
+
+/** The route file's content (none: empty), with SLUICE_WEBHOOK_SECRETS merged in; what a reload re-reads. */
+export function readConfigFile(
+  configPath: string | null,
+  env: Pick<Env, 'SLUICE_WEBHOOK_SECRETS'>,
+): Omit<SluiceConfig, 'env' | 'configPath'> {
   const file = configPath
     ? parseConfigFile(readFileSync(configPath, 'utf8'), configPath)
     : ConfigFileSchema.parse({});
@@ -74,10 +82,8 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
   for (const [source, { secret }] of Object.entries(file.webhooks)) webhookSecrets[source] = secret;
   Object.assign(webhookSecrets, parseWebhookSecrets(env.SLUICE_WEBHOOK_SECRETS));
   return {
-    env,
     routes: file.routes,
     webhookSecrets,
-    configPath,
     alerts: file.alerts,
     backfillTables: file.backfill.tables,
   };

@@ -32,6 +32,8 @@ export interface DrainOptions {
   shutdownGraceMs?: number;
   /** How long a finished callout waits for others so their outcomes go out in one UPDATE, ms (10). */
   settleDelayMs?: number;
+  /** Routes the claim skips for now (the route registry's paused and out-of-window routes). */
+  closedRoutes?: (now: Date) => string[];
 }
 
 export type DrainAlert =
@@ -245,6 +247,7 @@ export class DrainConsumer extends EventEmitter<DrainEvents> {
           holder: this.leader.holder,
           term,
           leaseMs: this.opts.rowLeaseMs,
+          closedRoutes: this.opts.closedRoutes?.(new Date()),
         });
         if (this.stopping && rows.length) {
           await releaseMine(

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server';
 import { PeerNotifier } from '../capture/peer-notifier';
 import { AlertNotifier } from '../callout/alerts';
-import { buildCallers } from '../callout/build-callers';
 import type { RouteCallerHooks } from '../callout/route-caller';
 import { resolveApiKeys } from '../config/api-keys';
 import type { SluiceConfig } from '../config/load';
@@ -20,6 +19,8 @@ import { deadLetterLog, observers } from '../drain/observer';
 import { setBackfillTables } from '../planner/backfill/access';
 import { loadHandlerModules } from '../planner/load-handlers';
 import { Planner } from '../planner/planner';
+import { ConfigReloader, type ReloadResult } from '../routes/config-reload';
+import { RouteRegistry } from '../routes/registry';
 import { ProcessRegistry } from '../planner/registry';
 import { createKafka } from '../relay/kafka-client';
 import { OutboxRelay, RELAY_BATCH_SIZE } from '../relay/outbox-relay';
@@ -43,6 +44,10 @@ export interface RunningService {
   /** Operational alerts (config `alerts`): `notify(kind, details)`; breaker openings are wired here. */
   alerts: AlertNotifier;
   planner: Planner;
+  /** The live routes (seeded from the route file, changed through /v1/routes, shared in Postgres). */
+  routes: RouteRegistry;
+  /** Re-reads the route file and webhook secrets (SIGHUP, file change); a bad file keeps the running config. */
+  reload(why: string): Promise<ReloadResult>;
   logger: Logger;
   /** Stops every component in reverse order of start (idempotent). */
   stop(): Promise<void>;
@@ -50,8 +55,8 @@ export interface RunningService {
 
 /**
  * Starts everything one Sluice process runs, as a list of components started in order and stopped in
- * reverse: database server, pools (+ migrations), Kafka broker, callers, LISTEN, leader lease, capture
- * fan-out, drain, relay, pruner, planner, and the HTTP API last (first to stop). Every process can
+ * reverse: database server, pools (+ migrations), Kafka broker, routes (registry + callers), alerts, LISTEN, leader lease, capture
+ * fan-out, drain, relay, pruner, planner, the HTTP API, and the route file watch last (first to stop). Every process can
  * lead; the others are standbys. Pass `lifecycle` to stop a start in progress (a signal during start).
  */
 export async function startService(
@@ -77,12 +82,20 @@ async function startComponents(
   const { keys, generated, file: apiKeyFile } = resolveApiKeys(env.SLUICE_API_KEYS, env.SLUICE_HOME);
 
   const db = await life.start('postgres', databaseServer(env, logger));
-  const store = await life.start('pools', new Store(db.url, config.routes, logger));
+  const store = await life.start('pools', new Store(db.url, logger));
   const pool = store.pool;
   const kafka = await life.start('kafka-broker', kafkaBrokers(env, logger));
 
   const calloutHooks: RouteCallerHooks = {};
-  const callers = buildCallers(config.routes, logger.child({ part: 'callout' }), calloutHooks);
+  const registry = new RouteRegistry(pool, {
+    seed: config.routes,
+    pollMs: env.SLUICE_POLL_MS,
+    log: logger.child({ part: 'routes' }),
+    calloutLog: logger.child({ part: 'callout' }),
+    hooks: calloutHooks,
+  });
+  await life.start('routes', registry);
+  const callers = registry.callers;
   const alerts = new AlertNotifier(
     config.alerts,
     config.alerts ? callers.get(config.alerts.route) : undefined,
@@ -90,13 +103,10 @@ async function startComponents(
   );
   calloutHooks.onBreakerChange = breakerAlerts(alerts);
   await life.start(
-    'callers',
+    'alerts',
     component(
       () => undefined,
-      async () => {
-        await alerts.flush();
-        await Promise.all([...callers.values()].map((c) => c.shutdown()));
-      },
+      () => alerts.flush(),
     ),
   );
 
@@ -105,7 +115,7 @@ async function startComponents(
     store.asyncPool,
     leader,
     callers,
-    new Map(config.routes.map((r) => [r.name, r])),
+    registry.routes,
     {
       batchSize: env.SLUICE_BATCH_SIZE,
       pollMs: env.SLUICE_POLL_MS,
@@ -114,6 +124,7 @@ async function startComponents(
       warnAfterMs: env.SLUICE_BATCH_WARN_AFTER_MS,
       stopAfterMs: env.SLUICE_BATCH_STOP_AFTER_MS,
       shutdownGraceMs: env.SLUICE_SHUTDOWN_GRACE_MS,
+      closedRoutes: (now) => registry.closedRoutes(now),
     },
     logger.child({ part: 'drain' }),
   );
@@ -193,11 +204,12 @@ async function startComponents(
       fanOut,
       kafkaBrokers: kafka.brokers,
       callers,
+      routes: registry,
       planner,
     });
   const metrics = createServiceMetrics(status);
   drain.observer = observers(metrics.drainObserver, deadLetterLog(logger.child({ part: 'drain' })));
-  for (const c of callers.values()) c.onCallout = metrics.observeCallout;
+  registry.onCallout = metrics.observeCallout;
   const app = buildServer({
     pool,
     apiKeys: keys,
@@ -212,6 +224,7 @@ async function startComponents(
     metrics: metrics.registry,
     publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
+    routes: registry,
     planner: {
       registry: new ProcessRegistry(pool, planner.clock, env.SLUICE_TIME_ZONE),
       wake: () => planner.wake(),
@@ -225,6 +238,15 @@ async function startComponents(
       () => app.close(),
     ),
   );
+  const reloader = new ConfigReloader(
+    config.configPath,
+    env,
+    registry,
+    config.webhookSecrets,
+    logger.child({ part: 'config' }),
+    env.SLUICE_CONFIG_WATCH_MS,
+  );
+  await life.start('config-watch', reloader);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
 
@@ -242,6 +264,8 @@ async function startComponents(
     relay,
     alerts,
     planner,
+    routes: registry,
+    reload: (why) => reloader.reload(why),
     logger,
     stop: () => life.stop(),
   };

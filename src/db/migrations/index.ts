@@ -6,6 +6,7 @@ import { CaptureJournal1000000000005 } from './0005-capture-journal';
 import { SharedPayload1000000000006 } from './0006-shared-payload';
 import { CaptureNoNotify1000000000008 } from './0008-capture-no-notify';
 import { PlannerForesight1000000000009 } from './0009-planner-foresight';
+import { RouteRegistry1000000000012 } from './0012-route-registry';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   SharedPayload1000000000006,
   CaptureNoNotify1000000000008,
   PlannerForesight1000000000009,
+  RouteRegistry1000000000012,
 ];
