@@ -22,8 +22,8 @@ export interface LiveRoute {
 }
 
 export interface RouteRegistryOptions {
-  /** The route file's routes, applied at start (see admin.ts for the file's precedence). */
-  seed: RouteConfig[];
+  /** The route file's routes, applied at start (see admin.ts for the file's precedence); null: none. */
+  seed: RouteConfig[] | null;
   /** How often the shared version number is polled, ms. */
   pollMs: number;
   log: Log;
@@ -54,7 +54,8 @@ export class RouteRegistry implements Component {
   ) {}
 
   async start(): Promise<void> {
-    await applyRouteFile(this.pool, this.o.seed, { by: 'route file (start)', log: this.o.log });
+    if (this.o.seed)
+      await applyRouteFile(this.pool, this.o.seed, { by: 'route file (start)', log: this.o.log });
     await this.refresh();
     this.timer = setInterval(
       () =>

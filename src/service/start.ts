@@ -88,7 +88,8 @@ async function startComponents(
 
   const calloutHooks: RouteCallerHooks = {};
   const registry = new RouteRegistry(pool, {
-    seed: config.routes,
+    // No route file and no routes: the stored routes (API-made, or another instance's file) are left alone.
+    seed: config.configPath || config.routes.length ? config.routes : null,
     pollMs: env.SLUICE_POLL_MS,
     log: logger.child({ part: 'routes' }),
     calloutLog: logger.child({ part: 'callout' }),
