@@ -38,7 +38,7 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
     db,
     `WITH next AS (
        SELECT q.id FROM event_queue q
-        WHERE q.state = 'pending' AND q.run_at <= now() AND q.route <> ALL($5::text[])
+        WHERE q.state = 'pending' AND q.run_at <= now() AND ($5::text[] IS NULL OR q.route <> ALL($5::text[]))
           AND EXISTS (SELECT 1 FROM sluice_leader l
                        WHERE l.name = 'drain' AND l.holder = $2 AND l.term = $3 AND l.expires_at > now())
           AND NOT EXISTS (
@@ -55,7 +55,7 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
        FROM next WHERE q.id = next.id
      RETURNING q.id, q.event_id, q.route, q.entity, q.record_id, q.op, q.source, q.payload, q.occurred_at,
                q.attempts, q.merged_count`,
-    [o.limit, o.holder, o.term, o.leaseMs, o.closedRoutes ?? []],
+    [o.limit, o.holder, o.term, o.leaseMs, o.closedRoutes?.length ? o.closedRoutes : null],
   );
   result.sort((a, b) => Number(a.id) - Number(b.id));
   return result.map((r) => ({
