@@ -237,11 +237,11 @@ describe('dashboard in headless Chromium', () => {
       await page.fill('#key', svc.key);
       await page.click('#login-form button');
       await page.waitForSelector('body[data-loaded="true"]');
-      const routesText = "document.querySelector('#routes').textContent";
-      await page.waitForFunction(`/warehouse\\s*paused/.test(${routesText})`);
-      expect(await page.textContent('#routes')).not.toMatch(/crm\s*paused/);
+      const routesText = async () => (await page.textContent('#routes')) ?? '';
+      await waitFor(async () => /warehouse\s*paused/.test(await routesText()), 'the paused badge');
+      expect(await routesText()).not.toMatch(/crm\s*paused/);
       expect((await api(svc, 'POST', '/v1/routes/warehouse/resume')).status).toBe(200);
-      await page.waitForFunction(`!/paused/.test(${routesText})`);
+      await waitFor(async () => !/paused/.test(await routesText()), 'the paused badge gone');
     } finally {
       await page.close();
     }
