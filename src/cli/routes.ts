@@ -64,10 +64,11 @@ export function registerRoutes(program: Command): void {
     .command('show')
     .description('one route, its config (secrets masked) and state')
     .argument('<name>', 'route name', parseName)
-    .action(async (name: string) => {
+    .option('--json', 'machine-readable output (one line)')
+    .action(async (name: string, o: { json?: boolean }) => {
       const [v] = await views(name);
       if (!v) fail(`no route "${name}"`);
-      console.log(JSON.stringify(v, null, 2));
+      output(o.json, v, () => JSON.stringify(v, null, 2));
     });
 
   routes
@@ -100,12 +101,17 @@ export function registerRoutes(program: Command): void {
           : 'resume a paused route: its waiting rows flow again',
       )
       .argument('<name>', 'route name', parseName)
-      .action(async (name: string) => {
+      .option('--json', 'machine-readable output')
+      .action(async (name: string, o: { json?: boolean }) => {
         const { pauseRoute } = await import('../routes/admin.js');
         await withPool(async (pool) => {
           const out = await pauseRoute(pool, name, action === 'pause', { by: by() });
           if ('refused' in out) return refused(out);
-          console.log(`route ${name} ${out.changed ? `${action}d` : `was already ${action}d`}`);
+          output(
+            o.json,
+            { name, changed: out.changed },
+            () => `route ${name} ${out.changed ? `${action}d` : `was already ${action}d`}`,
+          );
         });
       });
 
