@@ -31,7 +31,8 @@ async function main() {
     metrics: new Registry(),
     publicEndpoints: [],
     ingestRatePerSecond: 0,
-    // The planner routes are registered but unused here.
+    // The planner and route-registry routes are registered but unused here.
+    routes: { refresh: async () => undefined },
     planner: { registry: new ProcessRegistry(pool), wake: () => undefined },
   });
   // limit-http-ingest: the same server, auth and push-body validation as POST /v1/events, no database.

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { GroupCommitter, type GroupCommitOptions } from '../capture/group-commit';
+import type { RouteRegistry } from '../routes/registry';
 import { authHook } from './auth';
 import { errorHandler, sendError } from './errors';
 import { registerJsonParser } from './json-depth';
@@ -16,6 +17,7 @@ import { metricsRoutes } from './routes/metrics';
 import { plannerLogRoutes } from './routes/planner-log';
 import { plannerSettingsRoutes } from './routes/planner-settings';
 import { processRoutes, type PlannerApiDeps } from './routes/processes';
+import { routesRoutes } from './routes/routes';
 import { runRoutes } from './routes/runs';
 import { statusRoutes } from './routes/status';
 import { ticketRoutes } from './routes/tickets';
@@ -49,6 +51,8 @@ export interface ApiDeps {
   drainStalled?: () => string | null;
   /** Requests per key per second on the ingestion endpoints; 0: no limit. */
   ingestRatePerSecond: number;
+  /** The live route registry behind /v1/routes. */
+  routes: Pick<RouteRegistry, 'refresh'>;
   /** The process registry and planner behind /v1/processes, /v1/runs and /v1/planner/{log,settings}. */
   planner: PlannerApiDeps;
 }
@@ -97,6 +101,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ticketRoutes(scope, deps);
     statusRoutes(scope, deps);
     deadLetterRoutes(scope, deps);
+    routesRoutes(scope, deps);
     // Signed by HMAC, not by an API key (auth: false in its schemas).
     webhookRoutes(scope, { ...deps, ingest });
     processRoutes(scope, deps);

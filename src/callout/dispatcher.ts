@@ -20,7 +20,7 @@ export interface DispatchSink<T extends Dispatchable> {
 /**
  * The second stage of the drain: the only owner of how claimed rows become requests. Per route it
  * groups rows into chunks of the connector's batch size and works them off with at most the route's
- * `concurrency` loops; each chunk goes through the route's caller (rate limit, breaker, probes,
+ * `concurrency` loops (both read from the route's current caller); each chunk goes through the route's caller (rate limit, breaker, probes,
  * timeouts). Outcomes flow on to the sink (the settler); nothing comes back up.
  */
 export class RouteDispatcher<T extends Dispatchable> {
@@ -43,7 +43,7 @@ export class RouteDispatcher<T extends Dispatchable> {
     }
     for (const [route, list] of byRoute) {
       const lane = this.laneOf(route);
-      const size = lane.caller?.batch ?? 1;
+      const size = this.callers.get(route)?.batch ?? 1;
       for (let i = 0; i < list.length; i += size) lane.queue.push(list.slice(i, i + size));
       this.pump(lane);
     }
@@ -62,14 +62,7 @@ export class RouteDispatcher<T extends Dispatchable> {
   private laneOf(route: string): Lane<T> {
     let lane = this.lanes.get(route);
     if (!lane) {
-      const caller = this.callers.get(route);
-      lane = {
-        route,
-        caller,
-        queue: new ChunkQueue(),
-        pumps: 0,
-        limit: Math.max(1, caller?.route.concurrency ?? 1),
-      };
+      lane = { route, queue: new ChunkQueue(), pumps: 0 };
       this.lanes.set(route, lane);
     }
     return lane;
@@ -81,7 +74,9 @@ export class RouteDispatcher<T extends Dispatchable> {
    * window of a thousand rows then holds a thousand small entries, not a thousand suspended callouts.
    */
   private pump(lane: Lane<T>): void {
-    while (lane.pumps < lane.limit && lane.queue.length > 0) {
+    // The route's current concurrency: a route changed while running takes effect on the next chunks.
+    const limit = Math.max(1, this.callers.get(lane.route)?.route.concurrency ?? 1);
+    while (lane.pumps < limit && lane.queue.length > 0) {
       lane.pumps++;
       void this.pumpLoop(lane);
     }
@@ -107,7 +102,8 @@ export class RouteDispatcher<T extends Dispatchable> {
       for (const item of chunk) this.sink.dropped(item);
       return;
     }
-    if (!lane.caller) {
+    const caller = this.callers.get(lane.route);
+    if (!caller) {
       // Claimed for a route this process has no caller for (its config changed since): try again later.
       const retryAt = new Date(Date.now() + 60_000);
       const error = `route "${lane.route}" is not configured`;
@@ -115,18 +111,16 @@ export class RouteDispatcher<T extends Dispatchable> {
       return;
     }
     this.sink.started(chunk);
-    const outcomes = await lane.caller.deliver(chunk.map((item) => item.event));
+    const outcomes = await caller.deliver(chunk.map((item) => item.event));
     for (let i = 0; i < chunk.length; i++) this.sink.outcome(chunk[i], outcomes[i]);
   }
 }
 
 interface Lane<T> {
   route: string;
-  caller: RouteCaller | undefined;
   queue: ChunkQueue<T[]>;
-  /** Loops working this lane now (at most `limit`, the route's concurrency). */
+  /** Loops working this lane now (at most the route's concurrency). */
   pumps: number;
-  limit: number;
 }
 
 /** A FIFO with O(1) shift (Array#shift is O(n) on a window of a thousand rows). */

@@ -10,7 +10,8 @@ import { bannerLines } from './banner';
  * `sluice start`: the service in the foreground. Sluice owns SIGINT and SIGTERM from before its first
  * component starts, so a signal at any moment stops the components in reverse order (the broker and
  * the embedded Postgres last) and only then ends the process. A second signal while stopping is logged
- * and ignored: `npm start` forwards the terminal's Ctrl-C, so one key press arrives twice.
+ * and ignored: `npm start` forwards the terminal's Ctrl-C, so one key press arrives twice. SIGHUP
+ * reloads the route file and webhook secrets (validated first: a bad file keeps the running config).
  */
 export async function serve(opts: { json?: boolean }): Promise<void> {
   const config = loadConfig();
@@ -31,8 +32,15 @@ export async function serve(opts: { json?: boolean }): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
-  // A closed terminal: Node's default would end the process at once and orphan the broker and Postgres.
-  process.on('SIGHUP', () => stop('SIGHUP', 0));
+  // The daemon convention: reload the config. (Node's default would end the process and orphan the
+  // broker and Postgres; a closed terminal's own stop comes from the npm parent check below or SIGTERM.)
+  let reload: ((why: string) => Promise<unknown>) | null = null;
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    if (!reload)
+      return logger.warn({ signal: 'SIGHUP' }, 'still starting: SIGHUP ignored (nothing to reload yet)');
+    void reload('SIGHUP');
+  });
   // Run by an npm script: npm forwards SIGINT/SIGTERM (the script execs node), but an npm killed with
   // SIGKILL forwards nothing, so the service also stops once the npm process that started it is gone.
   if (process.env.npm_lifecycle_event) {
@@ -56,6 +64,7 @@ export async function serve(opts: { json?: boolean }): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  reload = svc.reload;
   await out.settled(300, 5_000);
   if (stopping) return;
   const keySource = env.SLUICE_API_KEYS.length ? 'env' : svc.apiKeyGenerated ? 'generated' : 'file';

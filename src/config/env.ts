@@ -59,6 +59,8 @@ export const EnvSchema = z.object({
   SLUICE_KAFKA_PORT: intFrom(19092, 1, 65535),
   SLUICE_BATCH_SIZE: intFrom(500, 1, 10_000),
   SLUICE_POLL_MS: intFrom(1000, 10, 600_000),
+  /** How often the route file is checked for changes (reloaded when it changed), ms; 0: only on SIGHUP. */
+  SLUICE_CONFIG_WATCH_MS: intFrom(2000, 0, 600_000),
   /** Drain leader lease; a standby takes over at most ttl + ttl/3 after the leader dies (4.7 s). */
   SLUICE_LEADER_TTL_MS: intFrom(3500, 500, 600_000),
   SLUICE_ROW_LEASE_MS: intFrom(60_000, 1000, 86_400_000),

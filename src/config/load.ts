@@ -68,6 +68,14 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
   const candidate = explicit ?? './sluice.config.json';
   const configPath = existsSync(candidate) ? resolve(candidate) : null;
   if (explicit && !configPath) throw new ConfigError(`SLUICE_CONFIG: file not found: ${explicit}`);
+  return { env, configPath, ...readConfigFile(configPath, env) };
+}
+
+/** The route file's content (none: empty), with SLUICE_WEBHOOK_SECRETS merged in; what a reload re-reads. */
+export function readConfigFile(
+  configPath: string | null,
+  env: Pick<Env, 'SLUICE_WEBHOOK_SECRETS'>,
+): Omit<SluiceConfig, 'env' | 'configPath'> {
   const file = configPath
     ? parseConfigFile(readFileSync(configPath, 'utf8'), configPath)
     : ConfigFileSchema.parse({});
@@ -75,10 +83,8 @@ export function loadConfig(environ: NodeJS.ProcessEnv = process.env): SluiceConf
   for (const [source, secret] of Object.entries(parseWebhookSecrets(env.SLUICE_WEBHOOK_SECRETS)))
     webhookSecrets[source] = envSource(source, secret);
   return {
-    env,
     routes: file.routes,
     webhookSecrets,
-    configPath,
     alerts: file.alerts,
     backfillTables: file.backfill.tables,
   };

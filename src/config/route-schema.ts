@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalZone } from '../lib/time-zone';
 import { NAME_PATTERN, OPS } from './names';
 import { checkSigning, SchemeSchema, SecretsSchema, type SigningSecrets } from './signing';
 import { BoundedWhereSchema } from './where-schema';
@@ -44,6 +45,27 @@ export const RetrySchema = z
   })
   .strict();
 
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const ClockSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:MM (00:00-24:00)');
+
+/** When a route may be called: local ranges per weekday; `to` before `from` runs past midnight. */
+export const WindowSchema = z
+  .object({
+    timeZone: z
+      .string()
+      .refine((s) => canonicalZone(s) !== null, 'must be an IANA time zone, e.g. UTC or Europe/Paris'),
+    ranges: z
+      .array(
+        z
+          .object({ days: z.array(z.enum(WEEKDAYS)).min(1), from: ClockSchema, to: ClockSchema })
+          .strict()
+          .refine((r) => r.from !== r.to, { message: 'from and to must differ', path: ['to'] }),
+      )
+      .min(1),
+  })
+  .strict();
+export type DeliveryWindow = z.infer<typeof WindowSchema>;
+
 export const RouteSchema = z
   .object({
     name: NameSchema,
@@ -75,6 +97,8 @@ export const RouteSchema = z
     /** Merge a newer change into a waiting one for the same record. */
     coalesce: z.boolean().default(true),
     enabled: z.boolean().default(true),
+    /** Delivery window: outside it the route's rows (retries included) wait, no attempt spent. */
+    window: WindowSchema.optional(),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteSchema>;

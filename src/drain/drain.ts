@@ -20,8 +20,13 @@ export interface DrainDeps {
   /** The drain's own pool: claims, settles, heartbeats (the service gives it a statement timeout). */
   pool: Pool;
   leader: Leader;
-  /** One caller per route this process can deliver to (the routes it claims for). */
+  /**
+   * One caller per route this process can deliver to (the routes it claims for); read live, so a route
+   * registry that changes the map in place changes what the next claim takes.
+   */
   callers: ReadonlyMap<string, RouteCaller>;
+  /** Routes that may not be called now (paused, outside their delivery window): their rows are not claimed. */
+  closedRoutes?: (now: Date) => string[];
   options: DrainOptions;
   log: DrainLog;
 }
@@ -73,7 +78,10 @@ export class Drain extends EventEmitter<DrainEvents> {
       },
       d.log,
     );
-    const routes = () => [...d.callers.values()].map((c) => c.route);
+    const routes = () => {
+      const closed = new Set(d.closedRoutes?.(new Date()) ?? []);
+      return [...d.callers.values()].map((c) => c.route).filter((r) => !closed.has(r.name));
+    };
     this.window = new ClaimWindow(
       d.pool,
       d.leader,

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server';
 import { PeerNotifier } from '../capture/peer-notifier';
 import { AlertNotifier } from '../callout/alerts';
-import { buildCallers } from '../callout/build-callers';
 import type { RouteCallerHooks } from '../callout/route-caller';
 import { resolveApiKeys } from '../config/api-keys';
 import type { SluiceConfig } from '../config/load';
@@ -20,6 +19,8 @@ import { deadLetterLog, observe, observers } from '../drain/observer';
 import { setBackfillTables } from '../planner/backfill/access';
 import { loadHandlerModules } from '../planner/load-handlers';
 import { Planner } from '../planner/planner';
+import { ConfigReloader, type ReloadResult } from '../routes/config-reload';
+import { RouteRegistry } from '../routes/registry';
 import { ProcessRegistry } from '../planner/registry';
 import { createKafka } from '../relay/kafka-client';
 import { OutboxRelay, RELAY_BATCH_SIZE } from '../relay/outbox-relay';
@@ -43,6 +44,10 @@ export interface RunningService {
   /** Operational alerts (config `alerts`): `notify(kind, details)`; breaker openings are wired here. */
   alerts: AlertNotifier;
   planner: Planner;
+  /** The live routes (seeded from the route file, changed through /v1/routes, shared in Postgres). */
+  routes: RouteRegistry;
+  /** Re-reads the route file and webhook secrets (SIGHUP, file change); a bad file keeps the running config. */
+  reload(why: string): Promise<ReloadResult>;
   logger: Logger;
   /** Stops every component in reverse order of start (idempotent). */
   stop(): Promise<void>;
@@ -50,8 +55,8 @@ export interface RunningService {
 
 /**
  * Starts everything one Sluice process runs, as a list of components started in order and stopped in
- * reverse: database server, pools (+ migrations), Kafka broker, callers, LISTEN, leader lease, capture
- * fan-out, drain, relay, pruner, planner, and the HTTP API last (first to stop). Every process can
+ * reverse: database server, pools (+ migrations), Kafka broker, routes (registry + callers), alerts, LISTEN, leader lease, capture
+ * fan-out, drain, relay, pruner, planner, the HTTP API, and the route file watch last (first to stop). Every process can
  * lead; the others are standbys. Pass `lifecycle` to stop a start in progress (a signal during start).
  */
 export async function startService(
@@ -77,15 +82,21 @@ async function startComponents(
   const { keys, generated, file: apiKeyFile } = resolveApiKeys(env.SLUICE_API_KEYS, env.SLUICE_HOME);
 
   const db = await life.start('postgres', databaseServer(env, logger));
-  const store = await life.start(
-    'pools',
-    new Store(db.url, config.routes, logger, env.SLUICE_STATEMENT_TIMEOUT_MS),
-  );
+  const store = await life.start('pools', new Store(db.url, logger, env.SLUICE_STATEMENT_TIMEOUT_MS));
   const pool = store.pool;
   const kafka = await life.start('kafka-broker', kafkaBrokers(env, logger));
 
   const calloutHooks: RouteCallerHooks = {};
-  const callers = buildCallers(config.routes, logger.child({ part: 'callout' }), calloutHooks);
+  const registry = new RouteRegistry(pool, {
+    // No route file and no routes: the stored routes (API-made, or another instance's file) are left alone.
+    seed: config.configPath || config.routes.length ? config.routes : null,
+    pollMs: env.SLUICE_POLL_MS,
+    log: logger.child({ part: 'routes' }),
+    calloutLog: logger.child({ part: 'callout' }),
+    hooks: calloutHooks,
+  });
+  await life.start('routes', registry);
+  const callers = registry.callers;
   const alerts = new AlertNotifier(
     config.alerts,
     config.alerts ? callers.get(config.alerts.route) : undefined,
@@ -93,13 +104,10 @@ async function startComponents(
   );
   calloutHooks.onBreakerChange = breakerAlerts(alerts);
   await life.start(
-    'callers',
+    'alerts',
     component(
       () => undefined,
-      async () => {
-        await alerts.flush();
-        await Promise.all([...callers.values()].map((c) => c.shutdown()));
-      },
+      () => alerts.flush(),
     ),
   );
 
@@ -108,6 +116,7 @@ async function startComponents(
     pool: store.asyncPool,
     leader,
     callers,
+    closedRoutes: (now) => registry.closedRoutes(now),
     options: {
       batchSize: env.SLUICE_BATCH_SIZE,
       pollMs: env.SLUICE_POLL_MS,
@@ -196,11 +205,12 @@ async function startComponents(
       fanOut,
       kafkaBrokers: kafka.brokers,
       callers,
+      routes: registry,
       planner,
     });
   const metrics = createServiceMetrics(status);
   observe(drain, observers(metrics.drainObserver, deadLetterLog(logger.child({ part: 'drain' }))));
-  for (const c of callers.values()) c.onCallout = metrics.observeCallout;
+  registry.onCallout = metrics.observeCallout;
   const app = buildServer({
     pool,
     apiKeys: keys,
@@ -217,6 +227,7 @@ async function startComponents(
     drainStalled: () => drain.stats.stalled,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
     ingestGroup: { maxRequests: env.SLUICE_INGEST_GROUP_MAX },
+    routes: registry,
     planner: {
       registry: new ProcessRegistry(pool, planner.clock, env.SLUICE_TIME_ZONE),
       wake: () => planner.wake(),
@@ -230,6 +241,15 @@ async function startComponents(
       () => app.close(),
     ),
   );
+  const reloader = new ConfigReloader(
+    config.configPath,
+    env,
+    registry,
+    config.webhookSecrets,
+    logger.child({ part: 'config' }),
+    env.SLUICE_CONFIG_WATCH_MS,
+  );
+  await life.start('config-watch', reloader);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
 
@@ -247,6 +267,8 @@ async function startComponents(
     relay,
     alerts,
     planner,
+    routes: registry,
+    reload: (why) => reloader.reload(why),
     logger,
     stop: () => life.stop(),
   };

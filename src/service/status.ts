@@ -7,6 +7,7 @@ import { queueCounts } from '../db/queue/counts';
 import type { Drain } from '../drain/drain';
 import type { Pruner } from '../drain/pruner';
 import type { Planner } from '../planner/planner';
+import type { RouteRegistry } from '../routes/registry';
 import type { OutboxRelay } from '../relay/outbox-relay';
 
 export interface StatusSources {
@@ -18,6 +19,8 @@ export interface StatusSources {
   fanOut?: CaptureFanOut;
   kafkaBrokers: string[] | null;
   callers: Map<string, RouteCaller>;
+  /** Paused and out-of-window routes, and when each window next opens. */
+  routes?: RouteRegistry;
   planner: Planner;
 }
 
@@ -38,16 +41,31 @@ export async function buildStatus(s: StatusSources) {
       nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
     };
   }
+  const now = new Date();
+  const routes: Record<string, unknown> = {};
+  for (const v of s.routes?.views(now) ?? [])
+    routes[v.name] = {
+      origin: v.origin,
+      closed: v.closed,
+      paused: v.paused,
+      ...(v.paused && { pausedAt: v.pausedAt, pausedBy: v.pausedBy }),
+      ...(v.window && { window: v.window }),
+    };
+  const closed = Object.entries(routes).filter(([, r]) => (r as { closed: unknown }).closed);
   return {
     instance: s.instance,
     time: new Date().toISOString(),
     // What an operator should fix; the dashboard shows each one.
-    warnings:
-      s.callers.size === 0
+    warnings: [
+      ...(s.callers.size === 0
         ? [
-            'no routes configured: changes are accepted and published, but delivered nowhere (routes are read from the config file at start)',
+            'no routes configured: changes are accepted and published, but delivered nowhere (add routes to the route file or POST /v1/routes)',
           ]
-        : [],
+        : []),
+      ...closed
+        .filter(([, r]) => (r as { paused: boolean }).paused)
+        .map(([name]) => `route ${name} is paused: its rows wait until it is resumed`),
+    ],
     queue: { ...queue.byState, oldestPendingAgeMs: queue.oldestPendingAgeMs, byRoute: queue.byRoute },
     // Trigger captures committed but not yet turned into events (normally a few milliseconds' worth).
     capture: { ...s.fanOut?.stats, backlog },
@@ -60,6 +78,8 @@ export async function buildStatus(s: StatusSources) {
           lag,
         },
     breakers,
+    // Every route's state: closed is 'paused', 'window' (outside its delivery window) or null.
+    routes,
     planner,
   };
 }

@@ -1,18 +1,16 @@
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { RouteConfig } from '../config/route-schema';
 import { createDataSource } from '../db/data-source';
 import { sessionOptions } from '../db/schema-name';
 import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
-import { syncRoutes } from '../db/queue/sync-routes';
 import { logCaptureUpgrade, upgradeCaptures } from '../capture/upgrade';
 import type { Component } from '../lib/lifecycle';
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
 
 /**
- * The service's two connection pools, migrated and with the routes synced on start, closed on stop
+ * The service's connection pools, migrated on start (the route registry syncs the routes), closed on stop
  * (after every component that queries them has stopped, before the database server does).
  */
 export class Store implements Component {
@@ -23,7 +21,6 @@ export class Store implements Component {
 
   constructor(
     private readonly url: string,
-    private readonly routes: RouteConfig[],
     private readonly log: Log,
     /** The drain pool's statement_timeout (SLUICE_STATEMENT_TIMEOUT_MS). */
     private readonly statementTimeoutMs = 10_000,
@@ -64,7 +61,6 @@ export class Store implements Component {
     // An idle client that loses its server must not crash the process: the pool drops it and reconnects.
     this.main.on('error', (err) => this.log.warn({ err: err.message }, 'postgres pool client error'));
     logCaptureUpgrade(await upgradeCaptures(this.main), this.log);
-    await syncRoutes(this.main, this.routes);
     this.drainPool = new Pool({
       connectionString: this.url,
       max: 5,

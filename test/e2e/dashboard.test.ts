@@ -229,8 +229,28 @@ describe('dashboard in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a paused route with a "paused" badge in the routes table, and drops it on resume', async () => {
+    expect((await api(svc, 'POST', '/v1/routes/warehouse/pause')).status).toBe(200);
+    const page = await browser.newPage();
+    try {
+      await page.goto(svc.url);
+      await page.fill('#key', svc.key);
+      await page.click('#login-form button');
+      await page.waitForSelector('body[data-loaded="true"]');
+      const routesText = async () => (await page.textContent('#routes')) ?? '';
+      await waitFor(async () => /warehouse\s*paused/.test(await routesText()), 'the paused badge');
+      expect(await routesText()).not.toMatch(/crm\s*paused/);
+      expect((await api(svc, 'POST', '/v1/routes/warehouse/resume')).status).toBe(200);
+      await waitFor(async () => !/paused/.test(await routesText()), 'the paused badge gone');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('warns when no route is configured, in status and on the page', async () => {
-    const bare = await startTestService({ databaseUrl: db.url, kafka: false });
+    // A database of its own: routes are shared through the database, so one next to svc would have svc's.
+    const bareDb = await createTestDb();
+    const bare = await startTestService({ databaseUrl: bareDb.url, kafka: false });
     try {
       const status = await api(bare, 'GET', '/v1/status');
       expect(status.body.warnings).toEqual([expect.stringContaining('no routes configured')]);
@@ -244,6 +264,7 @@ describe('dashboard in headless Chromium', () => {
       await page.close();
     } finally {
       await bare.stop();
+      await bareDb.drop();
     }
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { EnvSchema } from '../../src/config/env';
-import type { SluiceConfig } from '../../src/config/load';
+import { readConfigFile, type SluiceConfig } from '../../src/config/load';
 import { ConfigFileSchema } from '../../src/config/route-schema';
 import { createLogger } from '../../src/lib/logger';
 import { startService, type RunningService } from '../../src/service/start';
@@ -22,6 +22,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   /** false: run with the Kafka leg off. */
   kafka?: boolean;
+  /** A route file to read instead of `routes`/`webhooks` (the service watches and reloads it). */
+  configFile?: string;
   /** Where the service's JSON logs go (default stdout), e.g. to inspect them. */
   logDestination?: { write(line: string): void };
 }
@@ -51,14 +53,16 @@ export async function startTestService(
     alerts: o.alerts,
     backfill: o.backfill,
   });
-  const config: SluiceConfig = {
-    env,
-    routes: file.routes,
-    webhookSecrets: file.webhooks,
-    configPath: null,
-    alerts: file.alerts,
-    backfillTables: file.backfill.tables,
-  };
+  const config: SluiceConfig = o.configFile
+    ? { env, configPath: o.configFile, ...readConfigFile(o.configFile, env) }
+    : {
+        env,
+        routes: file.routes,
+        webhookSecrets: file.webhooks,
+        configPath: null,
+        alerts: file.alerts,
+        backfillTables: file.backfill.tables,
+      };
   const svc = await startService(config, createLogger(env.LOG_LEVEL, 'sluice', o.logDestination));
   const stop = svc.stop;
   // The service's home (its API key file) goes with it: a test run leaves nothing in the temp folder.

@@ -10,6 +10,8 @@ export interface SluiceProcess {
   url: string;
   port: number;
   child: ChildProcess;
+  /** The route file it was started with (rewrite it and send SIGHUP to reload). */
+  configPath: string;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** Resolves with the exit code (or signal) once the process has exited. */
@@ -70,6 +72,7 @@ export async function spawnSluice(o: SluiceProcessOptions): Promise<SluiceProces
     url,
     port,
     child,
+    configPath,
     output: () => out,
     exited,
     kill: (signal = 'SIGKILL') => void child.kill(signal),

@@ -134,7 +134,10 @@ function renderStatus(s) {
   );
 
   const byRoute = q.byRoute || {};
-  const names = [...new Set([...Object.keys(s.breakers || {}), ...Object.keys(byRoute)])].sort();
+  const states = s.routes || {};
+  const names = [
+    ...new Set([...Object.keys(s.breakers || {}), ...Object.keys(byRoute), ...Object.keys(states)]),
+  ].sort();
   $('routes').replaceChildren(
     ...(names.length
       ? names.map((name) => {
@@ -144,7 +147,7 @@ function renderStatus(s) {
           return el(
             'tr',
             {},
-            el('td', {}, name),
+            el('td', {}, name, ' ', routeState(states[name])),
             el('td', {}, el('span', { class: `badge ${cls}` }, b ? b.state : 'not configured here')),
             el('td', { class: 'wide' }, fmt(b && b.inFlight)),
             el('td', { class: 'wide' }, fmt(b && b.calls)),
@@ -164,6 +167,22 @@ function renderStatus(s) {
   if (p && typeof p.maxActive === 'number' && document.activeElement !== $('limit'))
     $('limit').value = p.maxActive;
   renderHeld((p && p.held) || []);
+}
+
+// A paused route, or one outside its delivery window (with when it opens): its rows wait.
+function routeState(r) {
+  if (!r || !r.closed) return '';
+  if (r.closed === 'paused')
+    return el('span', { class: 'badge warn', title: `paused by ${r.pausedBy} at ${r.pausedAt}` }, 'paused');
+  const at = r.window && r.window.nextOpenAt;
+  const when = at
+    ? new Date(at).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })
+    : '?';
+  return el(
+    'span',
+    { class: 'badge muted', title: `delivery window (${r.window.timeZone})` },
+    `closed until ${when}`,
+  );
 }
 
 // Free slots the planner keeps for a process about to start (slot reservation).

@@ -9,6 +9,7 @@ import { CaptureNoNotify1000000000008 } from './0008-capture-no-notify';
 import { PlannerForesight1000000000009 } from './0009-planner-foresight';
 import { EnqueueTickets1000000000010 } from './0010-enqueue-tickets';
 import { RouteFilter1000000000011 } from './0011-route-filter';
+import { RouteRegistry1000000000012 } from './0012-route-registry';
 import { OwnSchema1000000000014 } from './0014-own-schema';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
@@ -24,5 +25,6 @@ export const migrations = [
   PlannerForesight1000000000009,
   EnqueueTickets1000000000010,
   RouteFilter1000000000011,
+  RouteRegistry1000000000012,
   OwnSchema1000000000014,
 ];
