@@ -5,6 +5,7 @@ import { syncRoutes } from '../../src/db/queue/sync-routes';
 import { DrainConsumer } from '../../src/drain/consumer';
 import { Leader } from '../../src/drain/leader';
 import { Waker } from '../../src/drain/waker';
+import { drainerUrl } from './cpu';
 
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -24,17 +25,20 @@ export function sinkRoute(url: string, concurrency: number): RouteConfig {
   return webhookRoute(url, { concurrency, coalesce: false });
 }
 
-/** Commits a backlog of `rows` changes (`<prefix><n>`) through sluice_enqueue, 10,000 per statement. */
+/**
+ * Commits a backlog of `rows` changes (`<prefix><n>`) through sluice_enqueue, 10,000 per statement, then
+ * VACUUM ANALYZE (unless `analyze: false`, to keep stale statistics).
+ */
 export async function enqueueBacklog(
   pool: Pool,
   rows: number,
-  { entity = 'account', op = 'update', prefix = 'acc-' } = {},
+  { entity = 'account', op = 'update', prefix = 'acc-', source = 'bench', analyze = true } = {},
 ): Promise<void> {
   for (let i = 0; i < rows; i += 10_000) {
     const ids = Array.from({ length: Math.min(10_000, rows - i) }, (_, k) => `${prefix}${i + k}`);
-    await pool.query(`SELECT sluice_enqueue($1, $2, 'bench', $3::text[], NULL, NULL)`, [entity, op, ids]);
+    await pool.query(`SELECT sluice_enqueue($1, $2, $3, $4::text[], NULL, NULL)`, [entity, op, source, ids]);
   }
-  await pool.query('VACUUM ANALYZE event_queue');
+  if (analyze) await pool.query('VACUUM ANALYZE event_queue');
 }
 
 /**
@@ -68,20 +72,25 @@ export function benchConsumer(pool: Pool, route: RouteConfig, batchSize = 500) {
 
 /**
  * The drain as `sluice start` wires it (leader lease, consumer with its defaults, LISTEN waker), in
- * this process. `start()` begins leading and draining; `stop()` shuts it down cleanly.
+ * this process, over one route or several. `start()` begins leading and draining; `stop()` shuts it down
+ * cleanly. Every connection it opens carries application_name DRAINER_APP (bench/lib/cpu.ts meters them);
+ * `pool` only syncs the routes.
  */
-export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
-  await syncRoutes(pool, [route]);
-  const leader = new Leader(pool, 'drain', 'bench', 10_000);
-  const callers = buildCallers([route]);
-  // As in start.ts: the drain's own writes go through a pool with synchronous_commit off.
-  const drainPool = new Pool({ connectionString: url, max: 5, options: '-c synchronous_commit=off' });
-  drainPool.on('error', () => undefined); // the database is dropped at the end of a scenario
+export async function sluiceDrain(pool: Pool, url: string, routes: RouteConfig | RouteConfig[]) {
+  const list = Array.isArray(routes) ? routes : [routes];
+  await syncRoutes(pool, list);
+  const own = drainerUrl(url);
+  // As in start.ts: the leader on the main pool, the drain's own writes through a pool with synchronous_commit off.
+  const mainPool = new Pool({ connectionString: own, max: 2 });
+  const drainPool = new Pool({ connectionString: own, max: 5, options: '-c synchronous_commit=off' });
+  for (const p of [mainPool, drainPool]) p.on('error', () => undefined); // the database is dropped at the end
+  const leader = new Leader(mainPool, 'drain', 'bench', 10_000);
+  const callers = buildCallers(list);
   const drain = new DrainConsumer(
     drainPool,
     leader,
     callers,
-    new Map([[route.name, route]]),
+    new Map(list.map((r) => [r.name, r])),
     {
       batchSize: Number(process.env.BENCH_BATCH ?? 500),
       maxInFlight: Number(process.env.BENCH_WINDOW ?? 0),
@@ -90,7 +99,7 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
     },
     silent,
   );
-  const waker = new Waker(url, () => drain.wake());
+  const waker = new Waker(own, () => drain.wake());
   return {
     drain,
     start: async () => {
@@ -103,6 +112,7 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
       await leader.stop();
       await waker.stop();
       await drainPool.end();
+      await mainPool.end();
       for (const c of callers.values()) c.shutdown();
     },
   };
