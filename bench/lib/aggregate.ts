@@ -19,12 +19,12 @@ export function computeRatios(results: ScenarioResult[]): ScenarioResult[] {
 
 const decimals = (v: number) => (Number.isInteger(v) ? 0 : (String(v).split('.')[1]?.length ?? 0));
 
-/** The median of `values` (the mean of the middle two for an even count), at the inputs' precision. */
+/** The median of `values` (the mean of the middle two for an even count, one decimal finer than the inputs). */
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   const m = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  const d = Math.min(6, Math.max(...values.map(decimals)));
+  const d = Math.min(6, Math.max(...values.map(decimals)) + (s.length % 2 ? 0 : 1));
   return Number(m.toFixed(d));
 }
 

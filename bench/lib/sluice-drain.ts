@@ -73,18 +73,17 @@ export function benchConsumer(pool: Pool, route: RouteConfig, batchSize = 500) {
 /**
  * The drain as `sluice start` wires it (leader lease, consumer with its defaults, LISTEN waker), in
  * this process, over one route or several. `start()` begins leading and draining; `stop()` shuts it down
- * cleanly. Every connection it opens carries application_name DRAINER_APP (bench/lib/cpu.ts meters them);
- * `pool` only syncs the routes.
+ * cleanly. The drain's own connections (its pool, its LISTEN) carry application_name DRAINER_APP so
+ * bench/lib/cpu.ts can meter them; the leader renews its lease on `pool`, as start.ts does on the main pool.
  */
 export async function sluiceDrain(pool: Pool, url: string, routes: RouteConfig | RouteConfig[]) {
   const list = Array.isArray(routes) ? routes : [routes];
   await syncRoutes(pool, list);
   const own = drainerUrl(url);
-  // As in start.ts: the leader on the main pool, the drain's own writes through a pool with synchronous_commit off.
-  const mainPool = new Pool({ connectionString: own, max: 2 });
+  // As in start.ts: the drain's own writes go through a pool with synchronous_commit off.
   const drainPool = new Pool({ connectionString: own, max: 5, options: '-c synchronous_commit=off' });
-  for (const p of [mainPool, drainPool]) p.on('error', () => undefined); // the database is dropped at the end
-  const leader = new Leader(mainPool, 'drain', 'bench', 10_000);
+  drainPool.on('error', () => undefined); // the database is dropped at the end of a scenario
+  const leader = new Leader(pool, 'drain', 'bench', 10_000);
   const callers = buildCallers(list);
   const drain = new DrainConsumer(
     drainPool,
@@ -112,7 +111,6 @@ export async function sluiceDrain(pool: Pool, url: string, routes: RouteConfig |
       await leader.stop();
       await waker.stop();
       await drainPool.end();
-      await mainPool.end();
       for (const c of callers.values()) c.shutdown();
     },
   };
