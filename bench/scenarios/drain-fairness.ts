@@ -106,8 +106,12 @@ export const drainFairness: Scenario = {
       const bulkSolo = await backfill();
       let bulkMixed = { rate: 0, seconds: 0, delivered: 0 };
       const liveMixed = await liveRun('mixed-', async () => void (bulkMixed = await backfill()));
-      drain = null;
-      await s.stop();
+      // A term above 1: the drain lost its leader lease and took it again during the scenario.
+      const lease = await db.pool.query<{ term: string; live: boolean }>(
+        `SELECT term, expires_at > now() AS live FROM sluice_leader WHERE name = 'drain'`,
+      );
+      const leader = { leaderTerm: Number(lease.rows[0]?.term ?? 0), leaseLive: !!lease.rows[0]?.live };
+      ctx.log(`leader term ${leader.leaderTerm}, lease ${leader.leaseLive ? 'live' : 'expired'}`);
 
       const label = rows.toLocaleString('en-US');
       const ms = (id: string, name: string, value: number, detail: object, compareTo?: string[]) =>
@@ -152,11 +156,13 @@ export const drainFairness: Scenario = {
           unit: 'rows/s',
           value: bulkMixed.rate,
           compareTo: ['fairness-bulk-solo'],
-          detail: { rows, seconds: bulkMixed.seconds, delivered: bulkMixed.delivered },
+          detail: { rows, seconds: bulkMixed.seconds, delivered: bulkMixed.delivered, ...leader },
         },
       ];
     } finally {
-      await drain?.stop().catch(() => undefined);
+      // A stalled drain may never finish stopping: the forced drop below ends its connections instead.
+      const stopping = drain?.stop().catch(() => undefined);
+      await Promise.race([stopping, new Promise((r) => setTimeout(r, 10_000))]);
       await api.stop();
       stamp.stop();
       await db.drop();
