@@ -68,7 +68,10 @@ export async function cpuMeter(
   await client.connect();
   const base = new Map<number, number>();
   const last = new Map<number, number>();
-  let readable = true;
+  // A backend can exit between the pg_stat_activity query and its /proc read (that read is skipped); the
+  // Postgres part is unreadable only when backends were seen and none could ever be read (another machine).
+  let seen = 0;
+  let read = 0;
   const sample = async (first: boolean) => {
     const { rows } = await client.query<{ pid: number }>(
       'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = ANY($2)',
@@ -76,10 +79,9 @@ export async function cpuMeter(
     );
     for (const { pid } of rows) {
       const ms = procCpuMs(pid);
-      if (ms === null) {
-        readable = false;
-        continue;
-      }
+      seen++;
+      if (ms === null) continue;
+      read++;
       if (!base.has(pid)) base.set(pid, first ? ms : 0);
       last.set(pid, ms);
     }
@@ -103,7 +105,7 @@ export async function cpuMeter(
       await client.end().catch(() => undefined);
       let postgresMs = 0;
       for (const [pid, b] of base) postgresMs += (last.get(pid) ?? b) - b;
-      return { nodeMs, postgresMs: readable ? postgresMs : null, backends: base.size };
+      return { nodeMs, postgresMs: seen > 0 && read === 0 ? null : postgresMs, backends: base.size };
     },
   };
 }

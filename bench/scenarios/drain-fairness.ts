@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { runBackfill } from '../../src/planner/backfill/run-backfill';
 import { startBenchApi } from '../lib/api';
 import { livePushes, percentile, sinkLatencies } from '../lib/live-pushes';
-import { sluiceDrain, webhookRoute } from '../lib/sluice-drain';
+import { enqueueBacklog, sluiceDrain, webhookRoute } from '../lib/sluice-drain';
 import { startStampSink } from '../lib/stamp-sink';
 import type { Scenario, ScenarioResult } from '../lib/types';
 
@@ -13,18 +12,19 @@ const CAP_MS = 30_000;
 
 /**
  * Fairness between routes, one drain over two routes: `bulk` (entity customers, the loopback sink) gets a
- * backfill of a `rows`-row table (source backfill:customers, 8 threads x 500-row pages), `live` (entity
- * orders, a stamping sink) gets 200 single-id pushes/s through the API (its own process). Three phases on
- * the same database: live alone for a few seconds (its commit-to-sink p50/p99 with no backlog), the
- * backfill alone (its rate: rows / time from the backfill's start until its last row is done), then both
- * at once: live pushes from the backfill's start until its last row is done, live latency p50/p99 of
- * those pushes and the backfill's rate beside their solo figures. A live push not delivered within 30 s
- * of the last one counts as 30 s (the failure figure; `undelivered` in the details); a backfill not drained
- * within 300 s (90 s with --quick) is reported at the rate of the rows done by then (`delivered`).
+ * backlog of `rows` bulk rows committed at once (sluice_enqueue, 10,000 per statement, source
+ * backfill:customers as a backfill's rows carry), `live` (entity orders, a stamping sink) gets 200 single-id
+ * pushes/s through the API (its own process). Three phases on the same database: live alone for a few seconds
+ * (its commit-to-sink p50/p99 with no backlog), the bulk backlog alone (its rate: rows / time from its first
+ * commit until its last row is done), then both at once: live pushes from the backlog's first commit until
+ * its last row is done, live latency p50/p99 of those pushes and the backlog's rate beside their solo figures.
+ * A live push not delivered within 30 s of the last one counts as 30 s (the failure figure; `undelivered` in
+ * the details); a backlog not drained within 300 s (90 s with --quick) is reported at the rate of the rows
+ * done by then (`delivered`), and the leader's term at the end shows whether the drain lost its lease.
  */
 export const drainFairness: Scenario = {
   id: 'drain-fairness',
-  title: 'Fairness: live pushes on one route while a backfill drains on another',
+  title: 'Fairness: live pushes on one route while a bulk backlog drains on another',
   run: async (ctx, { quick }) => {
     const rows = quick ? 10_000 : 100_000;
     const liveSeconds = quick ? 4 : 10;
@@ -43,14 +43,6 @@ export const drainFairness: Scenario = {
         match: { entity: 'orders' },
         concurrency: ctx.concurrency,
       });
-      await db.pool.query(
-        `CREATE TABLE customers (id bigint PRIMARY KEY, name text, plan text, updated_at timestamptz)`,
-      );
-      await db.pool.query(
-        `INSERT INTO customers SELECT g, 'customer ' || g, (ARRAY['free','pro','gold'])[1 + g % 3], now() FROM generate_series(1, $1) g`,
-        [rows],
-      );
-      await db.pool.query('VACUUM ANALYZE customers');
       const s = (drain = await sluiceDrain(db.pool, db.url, [bulk, live]));
       await s.start();
 
@@ -77,17 +69,17 @@ export const drainFairness: Scenario = {
             )
           ).rows[0].n,
         );
-      const backfill = async () => {
+      const bulkBacklog = async (phase: string) => {
         const doneBefore = await bulkDone();
         const started = process.hrtime.bigint();
         const deadline = Date.now() + drainCapMs;
-        const r = await runBackfill(db.pool, {
-          table: 'customers',
-          route: 'bulk',
-          restart: true,
-          caller: 'cli',
+        await enqueueBacklog(db.pool, rows, {
+          entity: 'customers',
+          op: 'upsert',
+          prefix: `${phase}-`,
+          source: 'backfill:customers',
+          analyze: false,
         });
-        if (r.status !== 'done') throw new Error(`backfill ${r.status}: ${r.error}`);
         for (;;) {
           const left = await db.pool.query(
             `SELECT 1 FROM event_queue WHERE route = 'bulk' AND state IN ('pending', 'running') LIMIT 1`,
@@ -98,14 +90,14 @@ export const drainFairness: Scenario = {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const delivered = (await bulkDone()) - doneBefore;
         const note = delivered < rows ? ` (stopped waiting: only ${delivered} done)` : '';
-        ctx.log(`backfill of ${rows} rows drained in ${seconds.toFixed(1)} s${note}`);
+        ctx.log(`bulk backlog of ${rows} rows drained in ${seconds.toFixed(1)} s${note}`);
         return { rate: Math.round(delivered / seconds), seconds: Number(seconds.toFixed(2)), delivered };
       };
 
       const liveSolo = await liveRun('solo-', () => new Promise((r) => setTimeout(r, liveSeconds * 1000)));
-      const bulkSolo = await backfill();
+      const bulkSolo = await bulkBacklog('solo');
       let bulkMixed = { rate: 0, seconds: 0, delivered: 0 };
-      const liveMixed = await liveRun('mixed-', async () => void (bulkMixed = await backfill()));
+      const liveMixed = await liveRun('mixed-', async () => void (bulkMixed = await bulkBacklog('mixed')));
       // A term above 1: the drain lost its leader lease and took it again during the scenario.
       const lease = await db.pool.query<{ term: string; live: boolean }>(
         `SELECT term, expires_at > now() AS live FROM sluice_leader WHERE name = 'drain'`,
@@ -131,28 +123,28 @@ export const drainFairness: Scenario = {
         ),
         ms(
           'fairness-live-p50-backlog',
-          `live route, ${LIVE_RATE} pushes/s, while a ${label}-row backfill drains on another route: p50`,
+          `live route, ${LIVE_RATE} pushes/s, while a ${label}-row bulk backlog drains on another route: p50`,
           liveMixed.p50,
           liveMixed.detail,
           ['fairness-live-p50-solo'],
         ),
         ms(
           'fairness-live-p99-backlog',
-          `live route, ${LIVE_RATE} pushes/s, while a ${label}-row backfill drains on another route: p99 (goal <= 1,000 ms)`,
+          `live route, ${LIVE_RATE} pushes/s, while a ${label}-row bulk backlog drains on another route: p99 (goal <= 1,000 ms)`,
           liveMixed.p99,
           liveMixed.detail,
           ['fairness-live-p99-solo'],
         ),
         {
           id: 'fairness-bulk-solo',
-          name: `backfill ${label}-row table alone, into the loopback sink`,
+          name: `bulk backlog of ${label} rows (source backfill:customers) alone, into the loopback sink`,
           unit: 'rows/s',
           value: bulkSolo.rate,
           detail: { rows, seconds: bulkSolo.seconds, delivered: bulkSolo.delivered },
         },
         {
           id: 'fairness-bulk-mixed',
-          name: `the same backfill beside ${LIVE_RATE} live pushes/s (goal >= 0.8x alone)`,
+          name: `the same bulk backlog beside ${LIVE_RATE} live pushes/s (goal >= 0.8x alone)`,
           unit: 'rows/s',
           value: bulkMixed.rate,
           compareTo: ['fairness-bulk-solo'],
