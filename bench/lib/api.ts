@@ -31,10 +31,15 @@ export async function startBenchApi(
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
+    // SIGTERM, then SIGKILL after 5 s: a server whose database was dropped under it may never finish closing.
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };

@@ -6,6 +6,7 @@ import { sessionOptions } from '../../src/db/schema-name';
 import { createDrain } from '../../src/drain/drain';
 import { Leader } from '../../src/drain/leader';
 import { Waker } from '../../src/drain/waker';
+import { drainerUrl } from './cpu';
 
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -25,17 +26,20 @@ export function sinkRoute(url: string, concurrency: number): RouteConfig {
   return webhookRoute(url, { concurrency, coalesce: false });
 }
 
-/** Commits a backlog of `rows` changes (`<prefix><n>`) through sluice_enqueue, 10,000 per statement. */
+/**
+ * Commits a backlog of `rows` changes (`<prefix><n>`) through sluice_enqueue, 10,000 per statement, then
+ * VACUUM ANALYZE (unless `analyze: false`, to keep stale statistics).
+ */
 export async function enqueueBacklog(
   pool: Pool,
   rows: number,
-  { entity = 'account', op = 'update', prefix = 'acc-' } = {},
+  { entity = 'account', op = 'update', prefix = 'acc-', source = 'bench', analyze = true } = {},
 ): Promise<void> {
   for (let i = 0; i < rows; i += 10_000) {
     const ids = Array.from({ length: Math.min(10_000, rows - i) }, (_, k) => `${prefix}${i + k}`);
-    await pool.query(`SELECT sluice_enqueue($1, $2, 'bench', $3::text[], NULL, NULL)`, [entity, op, ids]);
+    await pool.query(`SELECT sluice_enqueue($1, $2, $3, $4::text[], NULL, NULL)`, [entity, op, source, ids]);
   }
-  await pool.query('VACUUM ANALYZE event_queue');
+  if (analyze) await pool.query('VACUUM ANALYZE event_queue');
 }
 
 /**
@@ -68,19 +72,23 @@ export function benchConsumer(pool: Pool, route: RouteConfig, batchSize = 500) {
 
 /**
  * The drain as `sluice start` wires it (leader lease, consumer with its defaults, LISTEN waker), in
- * this process. `start()` begins leading and draining; `stop()` shuts it down cleanly.
+ * this process, over one route or several. `start()` begins leading and draining; `stop()` shuts it down
+ * cleanly. The drain's own connections (its pool, its LISTEN) carry application_name DRAINER_APP so
+ * bench/lib/cpu.ts can meter them; the leader renews its lease on `pool`, as start.ts does on the main pool.
  */
-export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
-  await syncRoutes(pool, [route]);
-  const leader = new Leader(pool, 'drain', 'bench', 10_000);
-  const callers = buildCallers([route]);
+export async function sluiceDrain(pool: Pool, url: string, routes: RouteConfig | RouteConfig[]) {
+  const list = Array.isArray(routes) ? routes : [routes];
+  await syncRoutes(pool, list);
+  const own = drainerUrl(url);
   // As in start.ts: the drain's own writes go through a pool with synchronous_commit off.
   const drainPool = new Pool({
-    connectionString: url,
+    connectionString: own,
     max: 5,
     options: sessionOptions('synchronous_commit=off'),
   });
   drainPool.on('error', () => undefined); // the database is dropped at the end of a scenario
+  const leader = new Leader(pool, 'drain', 'bench', 10_000);
+  const callers = buildCallers(list);
   const drain = createDrain({
     pool: drainPool,
     leader,
@@ -93,7 +101,7 @@ export async function sluiceDrain(pool: Pool, url: string, route: RouteConfig) {
     },
     log: silent,
   });
-  const waker = new Waker(url, () => drain.wake());
+  const waker = new Waker(own, () => drain.wake());
   return {
     drain,
     start: async () => {

@@ -11,6 +11,12 @@ export interface ChartPoint {
   latencyMs?: number;
 }
 
+/** The lowest and highest value of one figure across the runs of `--repeat`. */
+export interface Spread {
+  min: number;
+  max: number;
+}
+
 export interface ScenarioResult {
   /** Stable key, unique in a run; other results name it in `compareTo`. */
   id: string;
@@ -23,6 +29,12 @@ export interface ScenarioResult {
   compareTo?: string[];
   /** Filled by the report: value / reference value, per compared result's name. */
   ratios?: Record<string, number>;
+  /** Named parts of `value` printed beside it, e.g. CPU per 1,000 events: { node: 0.9, Postgres: 0.4 }. */
+  parts?: Record<string, number>;
+  /** `--repeat`: how many runs produced this result (value, ratios, parts and numeric details are medians). */
+  runs?: number;
+  /** `--repeat`: min-max across the runs, keyed 'value', 'ratio:<id>', 'part:<name>', 'detail:<key>'. */
+  spreads?: Record<string, Spread>;
   chart?: ChartPoint[];
   detail?: Record<string, unknown>;
 }

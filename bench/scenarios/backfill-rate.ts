@@ -30,7 +30,13 @@ async function backfillRate(ctx: BenchContext, rows: number): Promise<ScenarioRe
     const consumer = benchConsumer(db.pool, route);
     consumer.start();
     const started = process.hrtime.bigint();
-    const result = await runBackfill(db.pool, { table: 'customers', route: 'enrich', page: 500, threads: 8 });
+    const result = await runBackfill(db.pool, {
+      table: 'customers',
+      route: 'enrich',
+      page: 500,
+      threads: 8,
+      caller: 'cli', // as `sluice backfill` (a planner process may only read backfill.tables)
+    });
     const backfillSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (result.status !== 'done') throw new Error(`backfill ${result.status}: ${result.error}`);
     for (;;) {

@@ -1,3 +1,4 @@
+import { cpuLine, cpuMeter, cpuResult, DRAINER_APP } from '../lib/cpu';
 import { warmHttpCall } from '../lib/peer-call';
 import { enqueueBacklog, rssSampler, sinkRoute, sluiceDrain, untilDrained } from '../lib/sluice-drain';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
@@ -5,7 +6,8 @@ import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 /**
  * Drain rate: a backlog of `rows` changes committed through sluice_enqueue, then the single-active
  * consumer drains it into the loopback sink through a webhook route. Time from start until every row
- * is done; peak RSS of this process (the drain) meanwhile.
+ * is done; peak RSS of this process (the drain) meanwhile; CPU per 1,000 events of this process and of the
+ * drain's Postgres backends (its pools and its LISTEN connection).
  */
 async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResult[]> {
   const { sink, concurrency } = ctx;
@@ -17,11 +19,14 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
     await warmHttpCall(`${sink.url}/hook`, concurrency);
     sink.reset();
     const rss = rssSampler();
+    const cpu = await cpuMeter(db.url, { apps: [DRAINER_APP, 'sluice-listen'] });
     const started = process.hrtime.bigint();
     await s.start();
     await untilDrained(db.pool);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const spent = await cpu.stop();
     const peakMb = rss.stop();
+    ctx.log(cpuLine(spent, rows));
     const stats = s.drain.stats;
     await s.stop();
     const delivered = await sink.count();
@@ -56,6 +61,11 @@ async function drainOnce(ctx: BenchContext, rows: number): Promise<ScenarioResul
         better: 'lower',
         detail: { baselineMb: rss.baselineMb },
       },
+      cpuResult('drain-backlog-cpu', 'Sluice drain', rows, spent, [
+        'peer-pg-boss-cpu',
+        'peer-graphile-worker-cpu',
+        'limit-http-client-cpu',
+      ]),
     ];
   } finally {
     await db.drop();

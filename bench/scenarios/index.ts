@@ -12,8 +12,10 @@ import { captureOltp } from './capture-oltp';
 import { captureRelay } from './capture-relay';
 import { captureTrigger } from './capture-trigger';
 import { drainBacklog } from './drain-backlog';
+import { drainFairness } from './drain-fairness';
 import { drainLatency } from './drain-latency';
 import { drainScale } from './drain-scale';
+import { drainStaleStats } from './drain-stale-stats';
 import { hostileLargestRequest } from './hostile-largest-request';
 import { ingestEnqueue } from './ingest-enqueue';
 import { limitHttpClient } from './limit-http-client';
@@ -38,6 +40,8 @@ export const scenarios: Scenario[] = [
   calloutComposite,
   drainLatency,
   drainScale,
+  drainStaleStats,
+  drainFairness,
   plannerPassScenario,
   backfillRateScenario,
   backlogCurve,

@@ -1,3 +1,4 @@
+import { cpuResult } from '../lib/cpu';
 import { peerCall } from '../lib/peer-call';
 import type { Scenario } from '../lib/types';
 
@@ -43,6 +44,12 @@ export const limitHttpClient: Scenario = {
           sinkRequests: await ctx.sink.count(),
         },
       },
+      // The floor of the drains' CPU figures: the calls alone, no queue, no Postgres.
+      cpuResult('limit-http-client-cpu', 'the same HTTP calls with no queue', rows, {
+        nodeMs: (used.user + used.system) / 1000,
+        postgresMs: null,
+        backends: 0,
+      }),
     ];
   },
 };

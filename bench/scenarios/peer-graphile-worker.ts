@@ -1,14 +1,15 @@
 import { Logger, run, runMigrations } from 'graphile-worker';
 import { Pool } from 'pg';
+import { cpuLine, cpuMeter, cpuResult, DRAINER_APP } from '../lib/cpu';
 import { peerCall, until, warmHttpCall } from '../lib/peer-call';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
 /** The drain-backlog job done by graphile-worker 0.16: same Postgres, same sink, same concurrency. */
-export async function graphileDrain(ctx: BenchContext, rows: number): Promise<ScenarioResult> {
+export async function graphileDrain(ctx: BenchContext, rows: number): Promise<ScenarioResult[]> {
   const db = await ctx.freshDatabase('bench_gw', { migrate: false });
   const logger = new Logger(() => () => undefined);
   // Its own pool (the same size as Sluice's), ended before the database is dropped.
-  const pgPool = new Pool({ connectionString: db.url, max: 12 });
+  const pgPool = new Pool({ connectionString: db.url, max: 12, application_name: DRAINER_APP });
   pgPool.on('error', () => undefined);
   try {
     await runMigrations({ pgPool, logger });
@@ -23,6 +24,7 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
     await warmHttpCall(`${ctx.sink.url}/hook`, ctx.concurrency);
     ctx.sink.reset();
     const call = peerCall(`${ctx.sink.url}/hook`, ctx.concurrency);
+    const cpu = await cpuMeter(db.url);
     const started = process.hrtime.bigint();
     const runner = await run({
       pgPool,
@@ -36,9 +38,11 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
       async () => (await db.pool.query(`SELECT 1 FROM graphile_worker._private_jobs LIMIT 1`)).rowCount === 0,
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const spent = await cpu.stop();
+    ctx.log(cpuLine(spent, rows));
     await runner.stop();
     const rate = Math.round(rows / seconds);
-    return {
+    const result: ScenarioResult = {
       id: 'peer-graphile-worker',
       name: `graphile-worker 0.16: same backlog (${rows.toLocaleString('en-US')}), sink and concurrency`,
       unit: 'events/s',
@@ -47,6 +51,10 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
       chart: [{ series: 'graphile-worker', backlog: rows, eventsPerSec: rate }],
       detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: await ctx.sink.count() },
     };
+    return [
+      result,
+      cpuResult('peer-graphile-worker-cpu', 'graphile-worker', rows, spent, ['limit-http-client-cpu']),
+    ];
   } finally {
     await pgPool.end().catch(() => undefined);
     await db.drop();
@@ -56,5 +64,5 @@ export async function graphileDrain(ctx: BenchContext, rows: number): Promise<Sc
 export const peerGraphileWorker: Scenario = {
   id: 'peer-graphile-worker',
   title: 'graphile-worker drains the same backlog (peer)',
-  run: async (ctx, { quick }) => [await graphileDrain(ctx, quick ? 5_000 : 100_000)],
+  run: async (ctx, { quick }) => graphileDrain(ctx, quick ? 5_000 : 100_000),
 };

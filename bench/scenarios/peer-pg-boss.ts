@@ -1,4 +1,5 @@
 import PgBoss from 'pg-boss';
+import { cpuLine, cpuMeter, cpuResult, DRAINER_APP } from '../lib/cpu';
 import { peerCall, until, warmHttpCall } from '../lib/peer-call';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
 
@@ -8,9 +9,15 @@ import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
  * so one job per worker would cap it at 2 jobs/s per worker; its best shape here is 4 workers that
  * each fetch 500 jobs (Sluice's batch size) and run them 8 at a time (4 x 8 = the concurrency).
  */
-export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<ScenarioResult> {
+export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<ScenarioResult[]> {
   const db = await ctx.freshDatabase('bench_pgboss', { migrate: false });
-  const boss = new PgBoss({ connectionString: db.url, max: 12, supervise: false, schedule: false });
+  const boss = new PgBoss({
+    connectionString: db.url,
+    application_name: DRAINER_APP,
+    max: 12,
+    supervise: false,
+    schedule: false,
+  });
   boss.on('error', () => undefined);
   try {
     await boss.start();
@@ -25,6 +32,7 @@ export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<Scen
     await warmHttpCall(`${ctx.sink.url}/hook`, ctx.concurrency);
     ctx.sink.reset();
     const call = peerCall(`${ctx.sink.url}/hook`, ctx.concurrency);
+    const cpu = await cpuMeter(db.url);
     const started = process.hrtime.bigint();
     const workers = 4;
     const perWorker = Math.max(1, Math.floor(ctx.concurrency / workers));
@@ -48,8 +56,10 @@ export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<Scen
           .rowCount === 0,
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const spent = await cpu.stop();
+    ctx.log(cpuLine(spent, rows));
     const rate = Math.round(rows / seconds);
-    return {
+    const result: ScenarioResult = {
       id: 'peer-pg-boss',
       name: `pg-boss 10: same backlog (${rows.toLocaleString('en-US')}), sink and concurrency`,
       unit: 'events/s',
@@ -58,6 +68,7 @@ export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<Scen
       chart: [{ series: 'pg-boss', backlog: rows, eventsPerSec: rate }],
       detail: { rows, seconds: Number(seconds.toFixed(3)), sinkRequests: await ctx.sink.count() },
     };
+    return [result, cpuResult('peer-pg-boss-cpu', 'pg-boss', rows, spent, ['limit-http-client-cpu'])];
   } finally {
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     await db.drop();
@@ -67,5 +78,5 @@ export async function pgBossDrain(ctx: BenchContext, rows: number): Promise<Scen
 export const peerPgBoss: Scenario = {
   id: 'peer-pg-boss',
   title: 'pg-boss drains the same backlog (peer)',
-  run: async (ctx, { quick }) => [await pgBossDrain(ctx, quick ? 5_000 : 100_000)],
+  run: async (ctx, { quick }) => pgBossDrain(ctx, quick ? 5_000 : 100_000),
 };
