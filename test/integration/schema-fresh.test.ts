@@ -19,6 +19,8 @@ const SLUICE_TABLES = [
   'sluice_planner_settings',
   'sluice_process',
   'sluice_route',
+  'sluice_route_config',
+  'sluice_route_version',
   'sluice_run',
   'sluice_webhook_delivery',
 ];
