@@ -1,6 +1,7 @@
 // The `sluice` command. Each subcommand lives in src/cli/<name>.ts and registers itself here. Commands
 // import what they need when they run, so `sluice --help` loads commander and nothing else.
 import { Command } from 'commander';
+import { sluiceSchema } from './db/schema-name';
 import { registerCapture } from './cli/capture';
 import { registerDlq } from './cli/dlq';
 import { registerBackfill } from './cli/backfill';
@@ -30,6 +31,12 @@ registerProcesses(program);
 export function main(argv = process.argv): void {
   program.parseAsync(argv).catch((err) => {
     if ((err as Error).name === 'ConfigError') fail((err as Error).message);
+    // A database without Sluice's tables in its schema (never migrated, or an older install not yet moved).
+    if ((err as { code?: string }).code === '42P01')
+      fail(
+        `this database has no Sluice tables in schema "${sluiceSchema()}" (${(err as Error).message}): run \`sluice migrate\` or \`sluice start\` against it first`,
+        1,
+      );
     console.error(`sluice: ${(err as Error).stack ?? err}`);
     process.exit(1);
   });

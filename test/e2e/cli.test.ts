@@ -93,6 +93,20 @@ describe('the sluice CLI: every command has --help and --json, and refuses bad i
     }
   });
 
+  it('status against a database without Sluice tables in its schema exits 1 with a message naming the schema and `sluice migrate`, no stack trace', async () => {
+    const bare = await createTestDb({ migrate: false });
+    try {
+      const saved = env;
+      env = { ...env, DATABASE_URL: bare.url };
+      const res = await sluice(['status']).finally(() => (env = saved));
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/no Sluice tables in schema "sluice".*sluice migrate/);
+      expect(res.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await bare.drop();
+    }
+  });
+
   it('through bin/sluice.js: help exits 0, bad input exits 2 with the message', async () => {
     const [help, unknown, op, limit, replay] = await Promise.all([
       sluice(['--help']),
