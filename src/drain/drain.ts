@@ -9,7 +9,7 @@ import { watchBatches } from './batch-watch';
 import { ClaimWindow } from './claim-window';
 import type { Leader } from './leader';
 import { leaderDuties } from './leader-duties';
-import { Settler } from './settler';
+import { Settler, type SettledEvent } from './settler';
 import type { DrainEvents, DrainLog, DrainOptions, DrainStats } from './types';
 import { stallReason } from './watchdog';
 
@@ -176,7 +176,7 @@ export class Drain extends EventEmitter<DrainEvents> {
     this.window.setState('stopped');
   }
 
-  private onSettled({ entries, settlement: s }: import('./settler').SettledEvent): void {
+  private onSettled({ entries, settlement: s }: SettledEvent): void {
     this.counts.delivered += s.counts.delivered;
     this.counts.retried += s.counts.retried;
     this.counts.dead += s.counts.dead;
