@@ -152,3 +152,44 @@ export async function resizeLanes(
     throw err;
   }
 }
+
+export interface LanesStatus {
+  /** Lanes in all. */
+  total: number;
+  /** Live instances, the lanes each holds, and when each was last seen. */
+  instances: Array<{ id: string; lanes: number[]; startedAt: Date; seenAt: Date; info: unknown }>;
+  /** Pending rows per lane (lanes with none left out), and who holds each lane (null: nobody live). */
+  lanes: Array<{ lane: number; holder: string | null; pending: number }>;
+}
+
+/** Instances, lane holders and each lane's backlog, for status and the dashboard. */
+export async function lanesStatus(db: Queryable): Promise<LanesStatus> {
+  const [instances, lanes] = await Promise.all([
+    rows<{ id: string; started_at: Date; seen_at: Date; info: unknown; lanes: number[] | null }>(
+      db,
+      `SELECT i.id, i.started_at, i.seen_at, i.info,
+              (SELECT array_agg(l.lane ORDER BY l.lane) FROM sluice_lane l
+                WHERE l.holder = i.id AND l.expires_at > now()) AS lanes
+         FROM sluice_instance i WHERE i.expires_at > now() ORDER BY i.id`,
+    ),
+    rows<{ lane: number; holder: string | null; pending: string }>(
+      db,
+      `SELECT l.lane, CASE WHEN l.expires_at > now() THEN l.holder END AS holder, coalesce(q.n, 0) AS pending
+         FROM sluice_lane l
+         LEFT JOIN (SELECT lane, count(*) AS n FROM event_queue WHERE state = 'pending' GROUP BY lane) q
+           ON q.lane = l.lane
+        ORDER BY l.lane`,
+    ),
+  ]);
+  return {
+    total: lanes.length,
+    instances: instances.map((i) => ({
+      id: i.id,
+      lanes: i.lanes ?? [],
+      startedAt: i.started_at,
+      seenAt: i.seen_at,
+      info: i.info,
+    })),
+    lanes: lanes.map((l) => ({ lane: l.lane, holder: l.holder, pending: Number(l.pending) })),
+  };
+}
