@@ -60,7 +60,10 @@ async function main() {
       await waker.stop();
       for (const c of callers.values()) c.shutdown();
       await Promise.all([drainPool.end(), pool.end()]);
-      process.stdout.write(`delivered ${drain.stats.delivered}\n`);
+      const st = drain.stats;
+      process.stdout.write(
+        `stats ${JSON.stringify({ delivered: st.delivered, claims: st.batches.started, rearms: st.batches.rearms })}\n`,
+      );
       process.exit(0);
     })();
   });

@@ -51,8 +51,8 @@ async function stopInstance(inst: Instance): Promise<void> {
  * Drain rate of one backlog with 1, 2 or 3 instances, each a process of its own holding its share of the
  * lanes (lanes are assigned before the clock starts: every instance is registered first, so none drains
  * alone while the others start). The route's concurrency is split among them by lane share, so the sink
- * sees the same total concurrency whatever the count. CPU per 1,000 events: all instances' node processes
- * and their Postgres backends, summed.
+ * sees the same total concurrency whatever the count. Each instance first drains 2,000 warm-up rows.
+ * CPU per 1,000 events: all instances' node processes and their Postgres backends, summed.
  */
 async function drainWith(ctx: BenchContext, instances: number, rows: number) {
   const db = await ctx.freshDatabase(`bench_lanes${instances}`);
@@ -67,10 +67,18 @@ async function drainWith(ctx: BenchContext, instances: number, rows: number) {
       [holders],
     );
     await warmHttpCall(`${ctx.sink.url}/hook`, ctx.concurrency);
-    // Started one by one with nothing to claim yet would bias nothing: the backlog is there, so hold the
-    // rows back (run_at in the future) until every instance is up.
+    // The measured backlog waits (run_at in the future) while the instances start and warm up on 2,000
+    // rows each (JIT, connections, HTTP sockets), so the figure is the steady state, not N process starts.
     await db.pool.query(`UPDATE event_queue SET run_at = now() + interval '1 hour'`);
+    await enqueueBacklog(db.pool, 2_000 * instances, { prefix: 'warm-', analyze: false });
     for (const h of holders) started.push(await startInstance(ctx, db.url, h));
+    for (;;) {
+      const { rows: left } = await db.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM event_queue WHERE record_id LIKE 'warm-%' AND state <> 'done'`,
+      );
+      if (Number(left[0].n) === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     ctx.sink.reset();
     const meters = await Promise.all(
       started.map((s) => cpuMeter(db.url, { apps: [s.app], pid: s.child.pid })),
@@ -85,6 +93,7 @@ async function drainWith(ctx: BenchContext, instances: number, rows: number) {
       `SELECT holder, count(*) AS n FROM sluice_lane WHERE expires_at > now() GROUP BY holder`,
     );
     await Promise.all(started.map(stopInstance));
+    ctx.log(`  ${started.map((x) => x.lines.filter((l) => l.startsWith('stats')).join(' ')).join(' | ')}`);
     return { seconds, spent, lanes: Object.fromEntries(lanes.rows.map((r) => [r.holder, Number(r.n)])) };
   } finally {
     await Promise.all(started.map(stopInstance));
