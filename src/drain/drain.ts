@@ -59,7 +59,8 @@ export class Drain extends EventEmitter<DrainEvents> {
     const o = d.options;
     this.stallAfterMs = o.stallAfterMs ?? 30_000;
     const routeOf = (name: string) => d.callers.get(name)?.route;
-    this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, o.settleDelayMs ?? 10);
+    const flushMs = o.settleDelayMs ?? 10;
+    this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, flushMs, o.attemptLog ?? true);
     this.dispatcher = new RouteDispatcher<Entry>(
       d.callers,
       {

@@ -16,18 +16,97 @@ export interface SettleRows {
   /** Delivered rows and the HTTP status each got. */
   done: { ids: string[]; statuses: number[] };
   failures: Failure[];
+  /** The attempt log's rows (drain/attempt-rows.ts); absent: the log is off. */
+  attempts?: AttemptRows | null;
+  /** What the settle tells each route's failure clock (drain/attempt-rows.ts); absent: nothing. */
+  health?: HealthRows | null;
+}
+
+/** One attempt per index, columnar (one `unnest`). */
+export interface AttemptRows {
+  queueIds: string[];
+  eventIds: string[];
+  routes: string[];
+  entities: string[];
+  recordIds: string[];
+  attempts: number[];
+  startedAt: Date[];
+  durationMs: number[];
+  outcomes: string[];
+  statuses: Array<number | null>;
+  errorCodes: Array<string | null>;
+  errors: Array<string | null>;
+  responses: Array<string | null>;
+}
+
+/** Per route: an attempt succeeded (`ok`), and the first failure after the last success (or null). */
+export interface HealthRows {
+  routes: string[];
+  ok: boolean[];
+  failFrom: Array<Date | null>;
 }
 
 /**
+ * The attempt log (`sluice_attempt`) and the failure clock (`sluice_route_health`) as CTEs of the settle
+ * statement: no round trip of their own. The clock is written only when it changes: a failure starts it
+ * if it is not running, a success stops it (or restarts it at a failure that came after the success).
+ */
+const ATTEMPTS_CTE = `,
+     logged AS (
+       INSERT INTO sluice_attempt (queue_id, event_id, route, entity, record_id, attempt, started_at,
+                                   duration_ms, outcome, http_status, error_code, error, response)
+       SELECT * FROM unnest($11::bigint[], $12::uuid[], $13::text[], $14::text[], $15::text[], $16::int[],
+                            $17::timestamptz[], $18::int[], $19::text[], $20::int[], $21::text[], $22::text[],
+                            $23::text[])
+     )`;
+const healthCte = (at: number) => `,
+     recovered AS (
+       UPDATE sluice_route_health h SET failing_since = t.fail_from, updated_at = now()
+         FROM unnest($${at}::text[], $${at + 1}::bool[], $${at + 2}::timestamptz[]) AS t(route, ok, fail_from)
+        WHERE t.ok AND h.route = t.route AND h.failing_since IS DISTINCT FROM t.fail_from
+     ),
+     failing AS (
+       INSERT INTO sluice_route_health AS h (route, failing_since)
+       SELECT t.route, t.fail_from
+         FROM unnest($${at}::text[], $${at + 1}::bool[], $${at + 2}::timestamptz[]) AS t(route, ok, fail_from)
+        WHERE NOT t.ok
+       ON CONFLICT (route) DO UPDATE SET failing_since = excluded.failing_since, updated_at = now()
+        WHERE h.failing_since IS NULL
+     )`;
+
+/**
  * Writes a settle in one statement (so one transaction): delivered rows done, failed ones back to
- * pending at their retry time or dead, and, for every record whose row just ended (done or dead), its
+ * pending at their retry time or dead, every attempt into the log and the routes' failure clocks, and, for every record whose row just ended (done or dead), its
  * next row unblocked if the claim had parked it (see claim.ts). Rows no longer locked to `holder` (handed
  * back meanwhile) are left alone. The unblock probe reads the statement's snapshot, where the rows just
  * settled still look running: they are left out by id, so the probe finds each record's next live row.
  */
 export async function settleRows(db: Queryable, holder: string, s: SettleRows): Promise<number> {
-  const { done, failures } = s;
+  const { done, failures, attempts, health } = s;
   if (done.ids.length === 0 && failures.length === 0) return 0;
+  const params: unknown[] = [
+    holder,
+    done.ids,
+    done.statuses,
+    failures.map((f) => f.id),
+    failures.map((f) => f.dead),
+    failures.map((f) => f.runAt),
+    failures.map((f) => f.error.slice(0, 2000)),
+    failures.map((f) => f.status),
+    failures.map((f) => f.response),
+    failures.map((f) => f.refundAttempt ?? false),
+  ];
+  let extra = '';
+  if (attempts?.queueIds.length) {
+    extra += ATTEMPTS_CTE;
+    const a = attempts;
+    params.push(a.queueIds, a.eventIds, a.routes, a.entities, a.recordIds, a.attempts, a.startedAt);
+    params.push(a.durationMs, a.outcomes, a.statuses, a.errorCodes, a.errors, a.responses);
+  }
+  if (health?.routes.length) {
+    extra += healthCte(params.length + 1);
+    params.push(health.routes, health.ok, health.failFrom);
+  }
   const res = await db.query<{ n: string }>(
     `WITH done AS (
        UPDATE event_queue q
@@ -66,20 +145,9 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
         WHERE q.id = nx.id AND nx.blocked
           -- Nothing parked anywhere (the usual case): no probe at all (event_queue_blocked_idx is empty).
           AND EXISTS (SELECT 1 FROM event_queue p WHERE p.state = 'pending' AND p.blocked)
-     )
+     )${extra}
      SELECT (SELECT count(*) FROM done) + (SELECT count(*) FROM failed) AS n`,
-    [
-      holder,
-      done.ids,
-      done.statuses,
-      failures.map((f) => f.id),
-      failures.map((f) => f.dead),
-      failures.map((f) => f.runAt),
-      failures.map((f) => f.error.slice(0, 2000)),
-      failures.map((f) => f.status),
-      failures.map((f) => f.response),
-      failures.map((f) => f.refundAttempt ?? false),
-    ],
+    params,
   );
   return Number(res.rows[0].n);
 }

@@ -1,0 +1,104 @@
+import { EXCERPT_MAX, type CalloutOutcome } from '../callout/route-caller';
+import type { ClaimedEvent } from '../db/queue/types';
+import type { AttemptRows, HealthRows } from '../db/queue/settle-rows';
+import type { Settlement } from './settle';
+
+/** What an attempt came to, as the attempt log and its filters name it. */
+export const ATTEMPT_OUTCOMES = ['succeeded', 'failed', 'dead', 'deferred'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/**
+ * The attempt log's rows for one settle: one per settled row, deferred ones included (their attempt is
+ * refunded but the log says it was not sent and why). Columnar, for one `unnest` in the settle statement.
+ */
+export function attemptRows(
+  pairs: Array<{ event: ClaimedEvent; outcome: CalloutOutcome }>,
+  s: Settlement,
+  now = Date.now(),
+): AttemptRows {
+  const dead = new Set<string>();
+  for (const f of s.failures) if (f.dead) dead.add(f.id);
+  const r: AttemptRows = {
+    queueIds: [],
+    eventIds: [],
+    routes: [],
+    entities: [],
+    recordIds: [],
+    attempts: [],
+    startedAt: [],
+    durationMs: [],
+    outcomes: [],
+    statuses: [],
+    errorCodes: [],
+    errors: [],
+    responses: [],
+  };
+  for (const { event, outcome: o } of pairs) {
+    r.queueIds.push(event.id);
+    r.eventIds.push(event.eventId);
+    r.routes.push(event.route);
+    r.entities.push(event.entity);
+    r.recordIds.push(event.recordId);
+    r.attempts.push(event.attempts);
+    r.startedAt.push(new Date(o.startedAt ?? now));
+    r.durationMs.push(Math.max(0, Math.round(o.ms ?? 0)));
+    r.outcomes.push(outcomeOf(o, dead.has(event.id)));
+    r.statuses.push('status' in o ? o.status : null);
+    r.errorCodes.push(errorCodeOf(o));
+    r.errors.push(o.kind === 'success' ? null : o.error.slice(0, 1000));
+    const body = o.kind === 'success' ? o.excerpt : o.kind === 'deferred' ? undefined : o.response;
+    r.responses.push(body ? body.slice(0, EXCERPT_MAX) : null);
+  }
+  return r;
+}
+
+function outcomeOf(o: CalloutOutcome, dead: boolean): AttemptOutcome {
+  if (o.kind === 'success') return 'succeeded';
+  if (o.kind === 'deferred') return 'deferred';
+  return dead ? 'dead' : 'failed';
+}
+
+/**
+ * A short code for what went wrong without an HTTP status (or with one, for deferrals): the transport
+ * error's code (ECONNREFUSED, ETIMEDOUT...), `breaker_open`, `probe_failed`, `not_configured`,
+ * `connector` (the connector could not build the request or read the answer), else `error`.
+ */
+export function errorCodeOf(o: CalloutOutcome): string | null {
+  if (o.kind === 'success') return null;
+  if (o.kind === 'deferred') {
+    if (o.error.startsWith('breaker open')) return 'breaker_open';
+    if (o.error.startsWith('probe failed')) return 'probe_failed';
+    if (o.error.includes('is not configured')) return 'not_configured';
+    return 'deferred';
+  }
+  if (o.status !== null) return null;
+  const code = /^([A-Z][A-Z0-9_]{2,40}|AbortError|TimeoutError):/.exec(o.error)?.[1];
+  if (code) return code;
+  if (o.error.startsWith('connector ')) return 'connector';
+  if (/^timed out after/.test(o.error)) return 'ETIMEDOUT';
+  return 'error';
+}
+
+/**
+ * Per route, what this settle tells the failure clock (deferrals tell nothing): `ok` when an attempt
+ * succeeded, and `failFrom`, the first failed attempt after the last success (null: none failed after it).
+ */
+export function healthRows(pairs: Array<{ event: ClaimedEvent; outcome: CalloutOutcome }>, now = Date.now()): HealthRows {
+  const by = new Map<string, { okAt: number; fails: number[] }>();
+  for (const { event, outcome: o } of pairs) {
+    if (o.kind === 'deferred') continue;
+    let h = by.get(event.route);
+    if (!h) by.set(event.route, (h = { okAt: -1, fails: [] }));
+    const at = o.startedAt ?? now;
+    if (o.kind === 'success') h.okAt = Math.max(h.okAt, at);
+    else h.fails.push(at);
+  }
+  const out: HealthRows = { routes: [], ok: [], failFrom: [] };
+  for (const [route, h] of by) {
+    const after = h.fails.filter((t) => t > h.okAt);
+    out.routes.push(route);
+    out.ok.push(h.okAt >= 0);
+    out.failFrom.push(after.length ? new Date(Math.min(...after)) : null);
+  }
+  return out;
+}
