@@ -288,5 +288,10 @@ export class RouteCaller {
 /** Stamps outcomes with their request's start and duration (one request may answer for several events). */
 function timed(outcomes: CalloutOutcome[], startedAt: number, body?: string): CalloutOutcome[] {
   const ms = Date.now() - startedAt;
-  return outcomes.map((o) => ({ ...o, startedAt, ms, ...(body && o.kind === 'success' && { excerpt: body }) }));
+  return outcomes.map((o) => ({
+    ...o,
+    startedAt,
+    ms,
+    ...(body && o.kind === 'success' && { excerpt: body }),
+  }));
 }

@@ -69,7 +69,11 @@ export type DeliveryWindow = z.infer<typeof WindowSchema>;
 
 export const DisableAfterSchema = z.union([
   z.literal('off'),
-  z.number().int().min(1000).max(365 * 86_400_000),
+  z
+    .number()
+    .int()
+    .min(1000)
+    .max(365 * 86_400_000),
   z.string().refine((v) => {
     const ms = parseDuration(v);
     return ms !== null && ms >= 1000 && ms <= 365 * 86_400_000;

@@ -1,11 +1,8 @@
 import { EXCERPT_MAX, type CalloutOutcome } from '../callout/route-caller';
+import type { AttemptOutcome } from '../db/attempts/list-attempts';
 import type { ClaimedEvent } from '../db/queue/types';
 import type { AttemptRows, HealthRows } from '../db/queue/settle-rows';
 import type { Settlement } from './settle';
-
-/** What an attempt came to, as the attempt log and its filters name it. */
-export const ATTEMPT_OUTCOMES = ['succeeded', 'failed', 'dead', 'deferred'] as const;
-export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /**
  * The attempt log's rows for one settle: one per settled row, deferred ones included (their attempt is
@@ -83,7 +80,10 @@ export function errorCodeOf(o: CalloutOutcome): string | null {
  * Per route, what this settle tells the failure clock (deferrals tell nothing): `ok` when an attempt
  * succeeded, and `failFrom`, the first failed attempt after the last success (null: none failed after it).
  */
-export function healthRows(pairs: Array<{ event: ClaimedEvent; outcome: CalloutOutcome }>, now = Date.now()): HealthRows {
+export function healthRows(
+  pairs: Array<{ event: ClaimedEvent; outcome: CalloutOutcome }>,
+  now = Date.now(),
+): HealthRows {
   const by = new Map<string, { okAt: number; fails: number[] }>();
   for (const { event, outcome: o } of pairs) {
     if (o.kind === 'deferred') continue;

@@ -65,7 +65,9 @@ export function whileLeading(
     timer = null;
     if (!on || !leader.isLeader) return;
     void task()
-      .catch((err) => log.warn({ err: (err as Error).message, duty: name }, `${name} failed; next run retries`))
+      .catch((err) =>
+        log.warn({ err: (err as Error).message, duty: name }, `${name} failed; next run retries`),
+      )
       .finally(() => {
         if (on) timer = setTimeout(tick, everyMs());
       });

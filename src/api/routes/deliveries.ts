@@ -3,13 +3,13 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { EntitySchema, NameSchema } from '../../config/route-schema';
 import {
+  ATTEMPT_OUTCOMES,
   decodeCursor,
   encodeCursor,
   eventAttempts,
   listAttempts,
   STATUS_FILTERS,
 } from '../../db/attempts/list-attempts';
-import { ATTEMPT_OUTCOMES } from '../../drain/attempt-rows';
 import { sendError } from '../errors';
 import { parseOr400, schemas } from '../validate';
 
@@ -23,7 +23,10 @@ const ListQuery = z
       .enum(STATUS_FILTERS)
       .optional()
       .describe('succeeded, failed (every failed attempt, dead ones included), dead, deferred'),
-    since: z.iso.datetime({ offset: true }).optional().describe('ISO 8601 time; attempts started at or after it'),
+    since: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('ISO 8601 time; attempts started at or after it'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z.string().min(1).max(200).optional().describe('`next` of the previous page'),
   })

@@ -1,5 +1,8 @@
-import { ATTEMPT_OUTCOMES, type AttemptOutcome } from '../../drain/attempt-rows';
 import { rows, type Queryable } from '../pool';
+
+/** What an attempt came to, as the attempt log and its filters name it. */
+export const ATTEMPT_OUTCOMES = ['succeeded', 'failed', 'dead', 'deferred'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /** One delivery attempt as the API, the CLI and the dashboard show it. */
 export interface Attempt {
@@ -130,5 +133,3 @@ export function decodeCursor(cursor: string): string | null {
   const m = /^a:([1-9][0-9]{0,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return m ? m[1] : null;
 }
-
-export { ATTEMPT_OUTCOMES };
