@@ -182,6 +182,28 @@ describe('the attempt log: every attempt on record', () => {
     expect(r.body.error.message).toEqual(expect.any(String));
   });
 
+  it('the OpenAPI document lists both endpoints with the filters as query parameters', async () => {
+    const doc = await api(svc, 'GET', '/docs/json');
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/deliveries', '/v1/events/{eventId}/attempts']),
+    );
+    const params = (doc.body.paths['/v1/deliveries'].get.parameters as Array<{ name: string }>).map(
+      (p) => p.name,
+    );
+    expect(params).toEqual(
+      expect.arrayContaining([
+        'route',
+        'entity',
+        'recordId',
+        'eventId',
+        'status',
+        'since',
+        'limit',
+        'cursor',
+      ]),
+    );
+  });
+
   it('GET /v1/events/:eventId/attempts with a non-UUID -> 400 invalid_event_id; an unknown event -> 200 with no items', async () => {
     const bad = await api(svc, 'GET', '/v1/events/nope/attempts');
     expect(bad.status).toBe(400);
