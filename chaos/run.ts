@@ -3,6 +3,7 @@
 // lost per fault and exits 1 if anything accepted was lost (or a fault could not run).
 import { parseArgs } from 'node:util';
 import { kafkaOutage } from './faults/kafka-outage';
+import { laneKill } from './faults/lane-kill';
 import { leaderKill } from './faults/leader-kill';
 import { migrationsRace } from './faults/migrations-race';
 import { postgresRestart } from './faults/postgres-restart';
@@ -13,7 +14,7 @@ import { toTable } from './lib/table';
 import type { FaultOptions, FaultResult } from './lib/types';
 
 const FAULTS: Array<{ id: string; run(infra: ChaosInfra, o: FaultOptions): Promise<FaultResult> }> = [
-  ...[leaderKill, kafkaOutage, postgresRestart, sinkOutage].map((f) => ({
+  ...[leaderKill, laneKill, kafkaOutage, postgresRestart, sinkOutage].map((f) => ({
     id: f.id,
     run: (infra: ChaosInfra, o: FaultOptions) => runLoadFault(infra, f, o),
   })),

@@ -21,16 +21,16 @@ async function timeClaim(client: PoolClient, limit: number) {
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL statement_timeout = ${TIMEOUT_MS}`);
-    await client.query(
-      `INSERT INTO sluice_leader (name, holder, term, expires_at) VALUES ('drain', 'bench-stale', 1, now() + interval '1 hour')
-       ON CONFLICT (name) DO UPDATE SET holder = 'bench-stale', term = 1, expires_at = now() + interval '1 hour'`,
+    const held = await client.query<{ lane: number }>(
+      `UPDATE sluice_lane SET holder = 'bench-stale', term = 1, expires_at = now() + interval '1 hour' RETURNING lane`,
     );
     await client.query('SAVEPOINT before_claim');
     const o = {
       limit,
       routes: [{ route: 'sink', quota: limit, bulk: false }],
       holder: 'bench-stale',
-      term: 1,
+      lanes: held.rows.map((r) => r.lane),
+      terms: held.rows.map(() => 1),
       leaseMs: 60_000,
     };
     const t = process.hrtime.bigint();

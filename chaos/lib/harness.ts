@@ -64,6 +64,18 @@ export function leaderOf(databaseUrl: string) {
   };
 }
 
+/** Live lane leases by holder (lanes held now), from sluice_lane. */
+export function laneHoldersOf(databaseUrl: string) {
+  return async (): Promise<Map<string, number[]>> => {
+    const r = await query<{ holder: string; lanes: number[] }>(
+      databaseUrl,
+      `SELECT holder, array_agg(lane ORDER BY lane) AS lanes FROM sluice_lane
+        WHERE expires_at > now() AND holder IS NOT NULL GROUP BY holder`,
+    ).catch(() => []);
+    return new Map(r.map((x) => [x.holder, x.lanes]));
+  };
+}
+
 /**
  * Waits until every accepted event is at the sink and the Kafka leg has caught up (outbox empty, topic
  * at least as long as what was accepted); returns the ms that took, or null at the deadline.

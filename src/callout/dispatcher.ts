@@ -24,7 +24,7 @@ export interface DispatchSink<T extends Dispatchable> {
  * timeouts). Outcomes flow on to the sink (the settler); nothing comes back up.
  */
 export class RouteDispatcher<T extends Dispatchable> {
-  private readonly lanes = new Map<string, Lane<T>>();
+  private readonly queues = new Map<string, RouteQueue<T>>();
   private stopping = false;
 
   constructor(
@@ -42,10 +42,10 @@ export class RouteDispatcher<T extends Dispatchable> {
       else byRoute.set(item.event.route, [item]);
     }
     for (const [route, list] of byRoute) {
-      const lane = this.laneOf(route);
+      const q = this.queueOf(route);
       const size = this.callers.get(route)?.batch ?? 1;
-      for (let i = 0; i < list.length; i += size) lane.queue.push(list.slice(i, i + size));
-      this.pump(lane);
+      for (let i = 0; i < list.length; i += size) q.queue.push(list.slice(i, i + size));
+      this.pump(q);
     }
   }
 
@@ -56,57 +56,58 @@ export class RouteDispatcher<T extends Dispatchable> {
 
   /** Chunks queued, per route (what waits for a concurrency slot). */
   queued(route: string): number {
-    return this.lanes.get(route)?.queue.length ?? 0;
+    return this.queues.get(route)?.queue.length ?? 0;
   }
 
-  private laneOf(route: string): Lane<T> {
-    let lane = this.lanes.get(route);
-    if (!lane) {
-      lane = { route, queue: new ChunkQueue(), pumps: 0 };
-      this.lanes.set(route, lane);
+  private queueOf(route: string): RouteQueue<T> {
+    let q = this.queues.get(route);
+    if (!q) {
+      q = { route, queue: new ChunkQueue(), pumps: 0 };
+      this.queues.set(route, q);
     }
-    return lane;
+    return q;
   }
 
   /**
    * Starts loops up to the route's concurrency; each takes the next waiting chunk, runs it, and goes on
-   * until the lane is empty. A fixed set of loops instead of one waiting promise per claimed row: a
+   * until the queue is empty. A fixed set of loops instead of one waiting promise per claimed row: a
    * window of a thousand rows then holds a thousand small entries, not a thousand suspended callouts.
    */
-  private pump(lane: Lane<T>): void {
-    // The route's current concurrency: a route changed while running takes effect on the next chunks.
-    const limit = Math.max(1, this.callers.get(lane.route)?.route.concurrency ?? 1);
-    while (lane.pumps < limit && lane.queue.length > 0) {
-      lane.pumps++;
-      void this.pumpLoop(lane);
+  private pump(q: RouteQueue<T>): void {
+    // The route's current concurrency (this instance's share of it): a route changed while running, or a
+    // change of the lanes this instance holds, takes effect on the next chunks.
+    const limit = Math.max(1, this.callers.get(q.route)?.concurrency ?? 1);
+    while (q.pumps < limit && q.queue.length > 0) {
+      q.pumps++;
+      void this.pumpLoop(q);
     }
   }
 
-  private async pumpLoop(lane: Lane<T>): Promise<void> {
+  private async pumpLoop(q: RouteQueue<T>): Promise<void> {
     try {
-      for (let chunk = lane.queue.shift(); chunk; chunk = lane.queue.shift()) {
-        await this.send(lane, chunk).catch((err: unknown) =>
+      for (let chunk = q.queue.shift(); chunk; chunk = q.queue.shift()) {
+        await this.send(q, chunk).catch((err: unknown) =>
           this.log.error(
-            { err: (err as Error).message, route: lane.route },
+            { err: (err as Error).message, route: q.route },
             'callout chunk failed unexpectedly',
           ),
         );
       }
     } finally {
-      lane.pumps--;
+      q.pumps--;
     }
   }
 
-  private async send(lane: Lane<T>, chunk: T[]): Promise<void> {
+  private async send(q: RouteQueue<T>, chunk: T[]): Promise<void> {
     if (this.stopping || chunk.some((item) => !this.sink.ready(item))) {
       for (const item of chunk) this.sink.dropped(item);
       return;
     }
-    const caller = this.callers.get(lane.route);
+    const caller = this.callers.get(q.route);
     if (!caller) {
       // Claimed for a route this process has no caller for (its config changed since): try again later.
       const retryAt = new Date(Date.now() + 60_000);
-      const error = `route "${lane.route}" is not configured`;
+      const error = `route "${q.route}" is not configured`;
       for (const item of chunk) this.sink.outcome(item, { kind: 'deferred', retryAt, error });
       return;
     }
@@ -116,10 +117,10 @@ export class RouteDispatcher<T extends Dispatchable> {
   }
 }
 
-interface Lane<T> {
+interface RouteQueue<T> {
   route: string;
   queue: ChunkQueue<T[]>;
-  /** Loops working this lane now (at most the route's concurrency). */
+  /** Loops working this queue now (at most the route's concurrency). */
   pumps: number;
 }
 

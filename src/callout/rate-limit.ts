@@ -10,16 +10,22 @@ export interface RateLimiter {
  * a tenth of a second's worth (min 1), so an idle route cannot save up a burst. Waiters go in FIFO order
  * on one timer. Hand-written on purpose: bottleneck 2.19 (installed) spends ~3.5 ms scheduling each job
  * on this machine (a timer per job), which caps a route near 300 requests/s whatever its limit.
+ * `perSecond` may be a function, read at every refill (an instance's share of a route's limit moves with
+ * the lanes it holds).
  */
-export function createRateLimiter(perSecond: number): RateLimiter {
-  const perMs = perSecond / 1000;
-  const burst = Math.max(1, perSecond / 10);
+export function createRateLimiter(perSecond: number | (() => number)): RateLimiter {
+  const rate = typeof perSecond === 'function' ? perSecond : () => perSecond;
+  let perMs = rate() / 1000;
+  let burst = Math.max(1, rate() / 10);
   let tokens = burst;
   let last = performance.now();
   let timer: NodeJS.Timeout | null = null;
   const waiters: Array<() => void> = [];
 
   const refill = () => {
+    const r = Math.max(rate(), 0.001);
+    perMs = r / 1000;
+    burst = Math.max(1, r / 10);
     const now = performance.now();
     tokens = Math.min(burst, tokens + (now - last) * perMs);
     last = now;

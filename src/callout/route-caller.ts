@@ -54,6 +54,11 @@ export interface RouteCallerStats {
 /** Typed lifecycle hooks: breaker transitions, for logs, alerts and metrics. */
 export interface RouteCallerHooks {
   onBreakerChange?(route: string, state: BreakerState, stats: RouteCallerStats): void;
+  /**
+   * This instance's share (0-1] of every route's concurrency and rate limit (the lanes it holds of all),
+   * read live; 1 when absent. The shares of all instances add up to at most 1.
+   */
+  share?(): number;
 }
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
@@ -68,6 +73,7 @@ export class RouteCaller {
   private readonly gate: ProbeGate;
   private readonly slots: Semaphore;
   private readonly rate: RateLimiter | null;
+  private readonly share: () => number;
   /** Events per request (the connector's batch size for this route). */
   readonly batch: number;
   private closed = false;
@@ -93,8 +99,11 @@ export class RouteCaller {
     hooks: RouteCallerHooks = {},
   ) {
     this.http = createHttpClient(route.concurrency, route.breaker.timeoutMs);
-    this.slots = new Semaphore(route.concurrency);
-    this.rate = route.rateLimit ? createRateLimiter(route.rateLimit.perSecond) : null;
+    const share = () => Math.min(1, hooks.share?.() ?? 1);
+    this.share = share;
+    this.slots = new Semaphore(() => this.concurrency);
+    const perSecond = route.rateLimit?.perSecond;
+    this.rate = perSecond ? createRateLimiter(() => perSecond * share()) : null;
     this.batch = Math.max(1, Math.min(connector.maxBatch ?? 1, route.batchSize ?? Infinity));
     this.breaker = createBreaker(route.name, route.breaker, (config: AxiosRequestConfig) =>
       this.send(config),
@@ -124,6 +133,15 @@ export class RouteCaller {
       log?.info({ route: route.name, breaker: 'closed', openMs }, `breaker closed: route "${route.name}"`);
       changed('closed');
     });
+  }
+
+  /**
+   * Requests this instance may have on the wire at once: its share of the route's concurrency, rounded
+   * down, and at least 1 (so a route's rows in this instance's lanes are never stuck; with fewer
+   * concurrency slots than instances, that floor is the one way the endpoint can see more).
+   */
+  get concurrency(): number {
+    return Math.max(1, Math.floor(this.route.concurrency * this.share() + 1e-9));
   }
 
   get stats(): RouteCallerStats {

@@ -62,8 +62,16 @@ export const EnvSchema = z.object({
   SLUICE_POLL_MS: intFrom(1000, 10, 600_000),
   /** How often the route file is checked for changes (reloaded when it changed), ms; 0: only on SIGHUP. */
   SLUICE_CONFIG_WATCH_MS: intFrom(2000, 0, 600_000),
-  /** Drain leader lease; a standby takes over at most ttl + ttl/3 after the leader dies (4.7 s). */
+  /**
+   * Lease lifetime of the coordinator (relay, planner, sweeps), of each lane and of an instance heartbeat:
+   * a dead instance's lanes and lead are taken over within ttl + ttl/3 (4.7 s).
+   */
   SLUICE_LEADER_TTL_MS: intFrom(3500, 500, 600_000),
+  /**
+   * Lanes the queue is split into (each drained by one instance at a time); applied at start when no
+   * other instance runs, since every instance must agree on it.
+   */
+  SLUICE_LANES: intFrom(32, 1, 1024),
   SLUICE_ROW_LEASE_MS: intFrom(60_000, 1000, 86_400_000),
   /** A drain batch running longer than this logs a warning and raises an alert event. */
   SLUICE_BATCH_WARN_AFTER_MS: intFrom(20 * 60_000, 1000, 7 * 86_400_000),

@@ -8,7 +8,7 @@ import type { ClaimedEvent } from '../db/queue/types';
 import { WakeSignal } from '../lib/wake-signal';
 import { Batch, type Entry } from './batch';
 import { routeQuotas } from './fairness';
-import type { Leader } from './leader';
+import type { ClaimableLanes, LaneKeeper } from './lane-keeper';
 import type { ConsumerState, DrainEvents, DrainLog } from './types';
 
 /** What the watchdog reads of the window to tell waiting from stalling. */
@@ -25,8 +25,8 @@ export interface WindowProgress {
 }
 
 /**
- * The first stage of the drain: while this process leads, keeps a window of up to `maxInFlight`
- * claimed rows. A new claim goes out as soon as there is room for one (so it overlaps the callouts of
+ * The first stage of the drain: while this process holds lanes, keeps a window of up to `maxInFlight`
+ * claimed rows of them. A new claim goes out as soon as there is room for one (so it overlaps the callouts of
  * the last), shared among routes by the fairness policy (fairness.ts), and its rows go on to the
  * dispatcher. Rows leave the window when settled or handed back (`release`).
  *
@@ -41,6 +41,7 @@ export class ClaimWindow {
   readonly inFlight = new Map<string, Entry>();
   readonly active = new Set<Batch>();
   private readonly perRoute = new Map<string, number>();
+  private readonly perLane = new Map<number, number>();
   private readonly signal = new WakeSignal();
   private stopping = false;
   private loop: Promise<void> | null = null;
@@ -59,7 +60,7 @@ export class ClaimWindow {
 
   constructor(
     private readonly pool: Pool,
-    private readonly leader: Leader,
+    private readonly lanes: LaneKeeper,
     /** The routes this process can call (the only ones it claims for). */
     private readonly routes: () => Iterable<RouteConfig>,
     private readonly opts: { batchSize: number; pollMs: number; rowLeaseMs: number; maxInFlight?: number },
@@ -101,6 +102,9 @@ export class ClaimWindow {
       const n = (this.perRoute.get(entry.event.route) ?? 1) - 1;
       if (n > 0) this.perRoute.set(entry.event.route, n);
       else this.perRoute.delete(entry.event.route);
+      const l = (this.perLane.get(entry.event.lane) ?? 1) - 1;
+      if (l > 0) this.perLane.set(entry.event.lane, l);
+      else this.perLane.delete(entry.event.lane);
     }
     const b = entry.batch;
     b.settled++;
@@ -119,10 +123,15 @@ export class ClaimWindow {
     this.wake();
   }
 
+  /** Rows of `lane` in flight (a lane is handed back only once this is 0). */
+  inFlightIn(lane: number): number {
+    return this.perLane.get(lane) ?? 0;
+  }
+
   /** Extends the claim on every row this process runs, so a long callout is not taken for a dead worker. */
   async beat(): Promise<void> {
     if (this.inFlight.size === 0) return;
-    await heartbeat(this.pool, this.leader.holder, this.opts.rowLeaseMs).catch((err) =>
+    await heartbeat(this.pool, this.lanes.holder, this.opts.rowLeaseMs).catch((err) =>
       this.log.warn({ err: (err as Error).message, query: 'heartbeat' }, 'heartbeat failed'),
     );
   }
@@ -130,12 +139,12 @@ export class ClaimWindow {
   private async run(): Promise<void> {
     let wentIdle = true;
     while (!this.stopping) {
-      const term = this.leader.currentTerm;
-      if (term === null) {
+      const held = this.lanes.claimable();
+      if (held === null) {
         if (this.inFlight.size === 0) this.setState('standby');
         this.progress.lastProgressAt = Date.now();
         this.progress.backlog = false;
-        this.signal.reset(); // NOTIFYs mean nothing to a standby; only 'elected' should cut its sleep short
+        this.signal.reset(); // NOTIFYs mean nothing to a standby; only lanes taken should cut its sleep short
         await this.signal.sleep(this.opts.pollMs);
         wentIdle = true;
         continue;
@@ -149,7 +158,7 @@ export class ClaimWindow {
       }
       this.signal.reset();
       const limit = Math.min(this.opts.batchSize, room);
-      const rows = await this.claim(term, limit);
+      const rows = await this.claim(held, limit);
       if (rows === null) {
         await this.signal.sleep(Math.min(this.opts.pollMs, 1000));
         continue;
@@ -157,7 +166,7 @@ export class ClaimWindow {
       if (this.stopping && rows.length) {
         await releaseMine(
           this.pool,
-          this.leader.holder,
+          this.lanes.holder,
           rows.map((r) => r.id),
         ).catch(() => undefined);
         break;
@@ -183,15 +192,16 @@ export class ClaimWindow {
   }
 
   /** One claim, timed for the watchdog; null when it failed (logged with its query name, retried). */
-  private async claim(term: number, limit: number): Promise<ClaimedEvent[] | null> {
+  private async claim(held: ClaimableLanes, limit: number): Promise<ClaimedEvent[] | null> {
     const p = this.progress;
     p.claimStartedAt = Date.now();
     try {
       const rows = await claim(this.pool, {
         limit,
         routes: routeQuotas(this.routes(), this.perRoute, limit, this.maxInFlight),
-        holder: this.leader.holder,
-        term,
+        holder: this.lanes.holder,
+        lanes: held.lanes,
+        terms: held.terms,
         leaseMs: this.opts.rowLeaseMs,
       });
       p.failures = 0;
@@ -221,6 +231,7 @@ export class ClaimWindow {
     for (const e of entries) {
       this.inFlight.set(e.event.id, e);
       this.perRoute.set(e.event.route, (this.perRoute.get(e.event.route) ?? 0) + 1);
+      this.perLane.set(e.event.lane, (this.perLane.get(e.event.lane) ?? 0) + 1);
     }
     this.events.emit('batchStarted', batch.view());
     this.onClaimed(entries);

@@ -7,6 +7,7 @@ import { unblockOrphans } from '../db/queue/settle-rows';
 import type { Entry } from './batch';
 import { watchBatches } from './batch-watch';
 import { ClaimWindow } from './claim-window';
+import { LaneKeeper } from './lane-keeper';
 import type { Leader } from './leader';
 import { leaderDuties } from './leader-duties';
 import { Settler, type SettledEvent } from './settler';
@@ -19,7 +20,13 @@ export type * from './types';
 export interface DrainDeps {
   /** The drain's own pool: claims, settles, heartbeats (the service gives it a statement timeout). */
   pool: Pool;
+  /** The coordinator lease: its holder runs the recovery sweeps (relay and planner follow it too). */
   leader: Leader;
+  /**
+   * This instance's lanes (claims take rows of these only). Default: a keeper with the leader's holder and
+   * ttl and the lane count the database has.
+   */
+  lanes?: LaneKeeper;
   /**
    * One caller per route this process can deliver to (the routes it claims for); read live, so a route
    * registry that changes the map in place changes what the next claim takes.
@@ -36,16 +43,19 @@ export function createDrain(d: DrainDeps): Drain {
 }
 
 /**
- * The single-active drain, as three stages with one direction:
+ * The drain of this instance's lanes (each lane has one active consumer across all instances), as three
+ * stages with one direction:
  *
  *   ClaimWindow (claim-window.ts) --rows--> RouteDispatcher (callout/dispatcher.ts) --outcomes--> Settler
  *   Settler (settler.ts) --`settled`--> window (room), stats, metrics, dead-letter log, alerts
  *
- * Leader-only work follows leadership changes (leader-duties.ts); the watchdog turns a drain that
+ * The lanes come from the LaneKeeper (lane-keeper.ts), which hands a lane back only once the window has
+ * nothing of it in flight. Coordinator-only work follows the leader lease (leader-duties.ts); the watchdog turns a drain that
  * stopped moving into an error, a metric, a 503 from /readyz and a restart of what is stuck.
  */
 export class Drain extends EventEmitter<DrainEvents> {
   private readonly window: ClaimWindow;
+  readonly lanes: LaneKeeper;
   private readonly dispatcher: RouteDispatcher<Entry>;
   private readonly settler: Settler;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -58,6 +68,8 @@ export class Drain extends EventEmitter<DrainEvents> {
     super();
     const o = d.options;
     this.stallAfterMs = o.stallAfterMs ?? 30_000;
+    this.lanes =
+      d.lanes ?? new LaneKeeper(d.pool, { holder: d.leader.holder, ttlMs: d.leader.ttlMs }, d.log);
     const routeOf = (name: string) => d.callers.get(name)?.route;
     const flushMs = o.settleDelayMs ?? 10;
     this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, flushMs, o.attemptLog ?? true);
@@ -85,13 +97,19 @@ export class Drain extends EventEmitter<DrainEvents> {
     };
     this.window = new ClaimWindow(
       d.pool,
-      d.leader,
+      this.lanes,
       routes,
       o,
       (rows) => this.dispatcher.dispatch(rows),
       this,
       d.log,
     );
+    this.lanes.attach({
+      inFlightIn: (lane) => this.window.inFlightIn(lane),
+      inFlightIds: () => [...this.window.inFlight.keys()],
+      claiming: () => this.window.progress.claimStartedAt !== null,
+    });
+    this.lanes.on('changed', () => this.wake());
     this.settler.on('settled', (ev) => this.emit('settled', ev));
     this.on('settled', (ev) => this.onSettled(ev));
     this.on('alert', () => this.counts.alerts++);
@@ -104,6 +122,7 @@ export class Drain extends EventEmitter<DrainEvents> {
       state: w.state,
       role: this.d.leader.isLeader ? 'leader' : 'standby',
       term: this.d.leader.currentTerm,
+      lanes: this.lanes.view,
       inFlight: w.inFlight.size,
       batches: {
         started: w.counters.started,
@@ -118,17 +137,12 @@ export class Drain extends EventEmitter<DrainEvents> {
     };
   }
 
-  start(): void {
+  /** Takes this instance's lanes (resolves after the first lease round), then starts claiming. */
+  async start(): Promise<void> {
     const o = this.d.options;
     const warnAfterMs = o.warnAfterMs ?? 20 * 60_000;
     const stopAfterMs = o.stopAfterMs ?? 60 * 60_000;
-    this.stopDuties = leaderDuties(
-      this.d.pool,
-      this.d.leader,
-      () => [...this.window.inFlight.keys()],
-      () => this.wake(),
-      this.d.log,
-    );
+    this.stopDuties = leaderDuties(this.d.pool, this.d.leader, () => this.wake(), this.d.log);
     const beatEvery = Math.max(1000, Math.floor(o.rowLeaseMs / 3));
     this.timers.push(setInterval(() => void this.window.beat(), beatEvery));
     this.timers.push(
@@ -146,6 +160,7 @@ export class Drain extends EventEmitter<DrainEvents> {
       ),
     );
     this.timers.push(setInterval(() => this.watch(), Math.max(50, Math.min(1000, this.stallAfterMs / 4))));
+    await this.lanes.start();
     this.window.start();
   }
 
@@ -174,6 +189,7 @@ export class Drain extends EventEmitter<DrainEvents> {
     if (left) this.d.log.warn({ released: left }, 'unfinished rows handed back at shutdown');
     this.window.inFlight.clear();
     this.window.active.clear();
+    await this.lanes.stop();
     this.window.setState('stopped');
   }
 
@@ -208,7 +224,7 @@ export class Drain extends EventEmitter<DrainEvents> {
     if (this.window.state === 'stopping' || this.window.state === 'stopped') return;
     const reason = stallReason(
       {
-        isLeader: this.d.leader.isLeader,
+        holdsLanes: this.lanes.active,
         progress: this.window.progress,
         inFlight: this.window.inFlight.size,
         settleStartedAt: this.settler.flushStartedAt,

@@ -1,40 +1,33 @@
 import type { Pool } from 'pg';
-import { recoverExpired, releaseStale } from '../db/queue/recover';
+import { recoverExpired } from '../db/queue/recover';
 import { unblockOrphans } from '../db/queue/settle-rows';
 import type { Leader } from './leader';
 import type { DrainLog } from './types';
 
-/** How often the leader returns rows whose claim expired (their worker died) to the queue, ms. */
+/** How often the coordinator returns rows whose claim expired (their worker hung) to the queue, ms. */
 export const RECOVERY_EVERY_MS = 5_000;
 
 /**
- * What only the leader does, driven by leadership changes rather than by the claim loop: on taking
- * the lead, hand back rows an earlier leader (or an earlier life of this one) still holds and repair
- * parked rows; while leading, the periodic recovery sweep. Returns a function that stops it all.
+ * What only the coordinator (the holder of the leader lease) does for the whole queue, driven by
+ * leadership changes rather than by a claim loop: on taking the lead, repair parked rows; while leading,
+ * the periodic sweep of expired row claims. Rows of a dead instance are returned sooner, by whoever takes
+ * its lanes (lane-keeper.ts). Returns a function that stops it all.
  */
-export function leaderDuties(
-  pool: Pool,
-  leader: Leader,
-  keep: () => string[],
-  wake: () => void,
-  log: DrainLog,
-): () => void {
+export function leaderDuties(pool: Pool, leader: Leader, wake: () => void, log: DrainLog): () => void {
   let sweep: NodeJS.Timeout | null = null;
   const recover = () =>
     recoverExpired(pool)
       .then((n) => n && (log.info({ recovered: n }, 'expired claims returned to the queue'), wake()))
       .catch((err) => log.warn({ err: (err as Error).message, query: 'recover' }, 'recovery sweep failed'));
   const onElected = (term: number) => {
-    Promise.all([releaseStale(pool, leader.holder, keep()), unblockOrphans(pool)])
-      .then(([released, unblocked]) => log.info({ term, released, unblocked }, 'drain leadership taken'))
-      .catch((err) =>
-        log.warn({ err: (err as Error).message, query: 'release' }, 'release of earlier rows failed'),
-      )
+    unblockOrphans(pool)
+      .then((unblocked) => log.info({ term, unblocked }, 'coordinator lease taken'))
+      .catch((err) => log.warn({ err: (err as Error).message, query: 'unblock' }, 'repair of parked rows failed'))
       .finally(wake);
     sweep ??= setInterval(() => void recover(), RECOVERY_EVERY_MS);
   };
   const onLost = (reason: string) => {
-    log.warn({ reason }, 'drain leadership lost; claiming stops');
+    log.warn({ reason }, 'coordinator lease lost; recovery sweeps stop');
     if (sweep) clearInterval(sweep);
     sweep = null;
   };

@@ -25,7 +25,7 @@ export class Leader extends EventEmitter<{ elected: [number]; lost: [string] }> 
     private readonly pool: Pool,
     readonly name: string,
     readonly holder: string,
-    private readonly ttlMs: number,
+    readonly ttlMs: number,
   ) {
     super();
   }

@@ -1,4 +1,5 @@
 import type { BatchView } from './batch';
+import type { LaneView } from './lane-keeper';
 import type { SettledEvent } from './settler';
 
 export type ConsumerState = 'standby' | 'idle' | 'running' | 're-armed' | 'stalled' | 'stopping' | 'stopped';
@@ -55,8 +56,11 @@ export interface DrainEvents {
 
 export interface DrainStats {
   state: ConsumerState;
+  /** 'leader': this instance holds the coordinator lease (recovery sweeps, relay, planner). */
   role: 'leader' | 'standby';
   term: number | null;
+  /** The lanes this instance holds and the instances it sees. */
+  lanes: LaneView;
   inFlight: number;
   batches: { started: number; finished: number; rearms: number; active: BatchView[] };
   lastBatch: (BatchView & { finishedAt: string }) | null;

@@ -1,7 +1,8 @@
 import type { WindowProgress } from './claim-window';
 
 export interface WatchedDrain {
-  isLeader: boolean;
+  /** It holds lanes it may claim from (an instance without lanes has nothing to stall on). */
+  holdsLanes: boolean;
   progress: WindowProgress;
   inFlight: number;
   /** When the settler's running flush began, or null. */
@@ -9,13 +10,13 @@ export interface WatchedDrain {
 }
 
 /**
- * Why the drain is stalled, or null: it leads, work is known to be waiting (the last claim was full or
+ * Why the drain is stalled, or null: it holds lanes, work is known to be waiting (the last claim was full or
  * failed, or rows are in flight), and nothing was claimed or settled for `stallAfterMs`. The reason
  * names what it waits for and since when: a query (claim or settle) or the callouts of rows in flight.
  */
 export function stallReason(d: WatchedDrain, stallAfterMs: number, now = Date.now()): string | null {
   const p = d.progress;
-  if (!d.isLeader) return null;
+  if (!d.holdsLanes) return null;
   const idleMs = now - p.lastProgressAt;
   if (idleMs < stallAfterMs) return null;
   if (!p.backlog && d.inFlight === 0) return null;

@@ -1,8 +1,14 @@
-/** A counting semaphore: at most `limit` holders at once, FIFO for waiters. */
+/**
+ * A counting semaphore: at most `limit` holders at once, FIFO for waiters. The limit may be a function,
+ * read at every acquire and release: a lower limit lets holders finish and admits no one until under it.
+ */
 export class Semaphore {
   private active = 0;
   private readonly waiters: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
+  private readonly max: () => number;
+  constructor(limit: number | (() => number)) {
+    this.max = typeof limit === 'function' ? limit : () => limit;
+  }
 
   get inUse(): number {
     return this.active;
@@ -13,14 +19,18 @@ export class Semaphore {
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    // A waiter is counted in `active` by the release that wakes it.
+    if (this.active >= this.max() || this.waiters.length)
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     else this.active++;
     try {
       return await fn();
     } finally {
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.active--;
+      this.active--;
+      while (this.waiters.length && this.active < this.max()) {
+        this.active++;
+        this.waiters.shift()!();
+      }
     }
   }
 }

@@ -9,6 +9,7 @@ import { resolveApiKeys } from '../config/api-keys';
 import type { SluiceConfig } from '../config/load';
 import { CaptureFanOut, fanOutOptions } from '../capture/fan-out';
 import { createDrain, type Drain } from '../drain/drain';
+import { LaneKeeper } from '../drain/lane-keeper';
 import { Leader } from '../drain/leader';
 import { whileLeading } from '../drain/leader-duties';
 import { Pruner } from '../drain/pruner';
@@ -114,9 +115,22 @@ async function startComponents(
   );
 
   const leader = new Leader(pool, 'drain', instance, env.SLUICE_LEADER_TTL_MS);
+  const lanes = new LaneKeeper(
+    store.asyncPool,
+    {
+      holder: instance,
+      ttlMs: env.SLUICE_LEADER_TTL_MS,
+      lanes: env.SLUICE_LANES,
+      info: { host: hostname(), pid: process.pid, port: env.PORT },
+    },
+    logger.child({ part: 'lanes' }),
+  );
+  // Each route's concurrency and rate limit are split among instances by the lanes they hold.
+  calloutHooks.share = () => Math.max(lanes.share, lanes.minShare);
   const drain = createDrain({
     pool: store.asyncPool,
     leader,
+    lanes,
     callers,
     closedRoutes: (now) => registry.closedRoutes(now),
     options: {

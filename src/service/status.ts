@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { RouteCaller } from '../callout/route-caller';
 import type { CaptureFanOut } from '../capture/fan-out';
 import { captureBacklog } from '../db/capture/backlog';
+import { lanesStatus } from '../db/lease/lane-sql';
 import { relayLag } from '../db/outbox/lag';
 import { queueCounts } from '../db/queue/counts';
 import type { Drain } from '../drain/drain';
@@ -26,11 +27,12 @@ export interface StatusSources {
 
 /** The /v1/status document. Secrets (route options, keys) never appear here. */
 export async function buildStatus(s: StatusSources) {
-  const [queue, lag, backlog, planner] = await Promise.all([
+  const [queue, lag, backlog, planner, lanes] = await Promise.all([
     queueCounts(s.pool),
     relayLag(s.pool),
     captureBacklog(s.pool),
     s.planner.status(),
+    lanesStatus(s.pool),
   ]);
   const breakers: Record<string, unknown> = {};
   for (const [name, caller] of s.callers) {
@@ -70,6 +72,8 @@ export async function buildStatus(s: StatusSources) {
     // Trigger captures committed but not yet turned into events (normally a few milliseconds' worth).
     capture: { ...s.fanOut?.stats, backlog },
     consumer: { ...s.drain.stats, ...(s.pruner && { pruned: s.pruner.stats }) },
+    // Every live instance and the lanes it holds, and each lane's holder and backlog (all instances see the same).
+    lanes,
     relay: s.relay
       ? { enabled: true, brokers: s.kafkaBrokers, ...s.relay.stats, lag }
       : {

@@ -122,7 +122,7 @@ describe('the attempt log: every attempt on record', () => {
     );
     const deferred = await waitFor(async () => {
       const page = await deliveries('route=broken&status=deferred');
-      return page.items.length > 0 && page.items;
+      return page.items.length > 0 ? page.items : null;
     }, 'a deferred attempt');
     expect(deferred[0]).toMatchObject({
       outcome: 'deferred',

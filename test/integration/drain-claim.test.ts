@@ -20,20 +20,22 @@ describe('the claim', () => {
     });
   });
   beforeEach(async () => {
-    await db.pool.query('TRUNCATE event_queue, sluice_leader');
-    await db.pool.query(
-      `INSERT INTO sluice_leader (name, holder, term, expires_at) VALUES ('drain', 'me', 1, now() + interval '1 hour')`,
-    );
+    await db.pool.query('TRUNCATE event_queue');
+    await db.pool.query(`UPDATE sluice_lane SET holder = 'me', term = 1, expires_at = now() + interval '1 hour'`);
   });
   afterAll(async () => {
     await drainPool?.end();
     await db?.drop();
   });
 
+  const allLanes = (term: number) => ({
+    lanes: Array.from({ length: 32 }, (_, i) => i),
+    terms: Array.from({ length: 32 }, () => term),
+  });
   const routes = (...names: string[]): RouteQuota[] =>
     names.map((route) => ({ route, quota: 500, bulk: false }));
   const take = (limit: number, r: RouteQuota[]) =>
-    claim(drainPool, { limit, routes: r, holder: 'me', term: 1, leaseMs: 60_000 });
+    claim(drainPool, { limit, routes: r, holder: 'me', ...allLanes(1), leaseMs: 60_000 });
 
   /** Inserts rows straight into the queue (the claim does not care how they came): one record each, or all of `record`. */
   async function rows(
@@ -134,7 +136,7 @@ describe('the claim', () => {
         { route: 'archive', quota: 500, bulk: true },
       ],
       holder: 'me',
-      term: 1,
+      ...allLanes(1),
       leaseMs: 60_000,
     });
     expect(claimed).toHaveLength(20);
@@ -143,13 +145,23 @@ describe('the claim', () => {
     expect(claimed.filter((r) => r.route === 'archive')).toHaveLength(5);
   });
 
-  it('a process whose term is stale claims nothing', async () => {
+  it("claims nothing from a lane whose term moved on, or that another holder has, or whose lease expired", async () => {
     await rows('crm', 5);
-    expect(
-      await claim(drainPool, { limit: 5, routes: routes('crm'), holder: 'me', term: 2, leaseMs: 1000 }),
-    ).toEqual([]);
-    expect(
-      await claim(drainPool, { limit: 5, routes: routes('crm'), holder: 'other', term: 1, leaseMs: 1000 }),
-    ).toEqual([]);
+    const o = { limit: 5, routes: routes('crm'), leaseMs: 1000 };
+    expect(await claim(drainPool, { ...o, holder: 'me', ...allLanes(2) })).toEqual([]);
+    expect(await claim(drainPool, { ...o, holder: 'other', ...allLanes(1) })).toEqual([]);
+    await db.pool.query(`UPDATE sluice_lane SET expires_at = now() - interval '1 second'`);
+    expect(await claim(drainPool, { ...o, holder: 'me', ...allLanes(1) })).toEqual([]);
+  });
+
+  it('takes only rows of the lanes it names', async () => {
+    await rows('crm', 40);
+    const lanes = await db.pool.query<{ lane: number; n: string }>(
+      `UPDATE event_queue SET lane = id % 4 RETURNING lane`,
+    );
+    expect(lanes.rowCount).toBe(40);
+    const claimed = await claim(drainPool, { limit: 40, routes: routes('crm'), holder: 'me', lanes: [1, 3], terms: [1, 1], leaseMs: 1000 });
+    expect(claimed.length).toBe(20);
+    expect(new Set(claimed.map((r) => r.lane))).toEqual(new Set([1, 3]));
   });
 });

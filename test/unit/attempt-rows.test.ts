@@ -27,6 +27,7 @@ const event = (id: string, attempts: number, routeName = 'crm'): ClaimedEvent =>
   occurredAt: new Date(0),
   attempts,
   mergedCount: 0,
+  lane: 0,
 });
 
 describe('attemptRows (what the attempt log records per settled row)', () => {

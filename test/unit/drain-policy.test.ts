@@ -31,7 +31,7 @@ describe('stallReason (the watchdog verdict)', () => {
     over: Partial<WatchedDrain> = {},
     p: Partial<WatchedDrain['progress']> = {},
   ): WatchedDrain => ({
-    isLeader: true,
+    holdsLanes: true,
     inFlight: 0,
     settleStartedAt: null,
     ...over,
@@ -61,7 +61,7 @@ describe('stallReason (the watchdog verdict)', () => {
   });
 
   it('is silent for a standby, an idle queue, and a drain that moved within the limit', () => {
-    expect(stallReason(base({ isLeader: false }), 30_000, 99_000)).toBeNull();
+    expect(stallReason(base({ holdsLanes: false }), 30_000, 99_000)).toBeNull();
     expect(stallReason(base({}, { backlog: false }), 30_000, 99_000)).toBeNull();
     expect(stallReason(base({}, { lastProgressAt: 80_000 }), 30_000, 99_000)).toBeNull();
   });

@@ -105,6 +105,7 @@ function renderStatus(s) {
       ],
       ...(c.stalled ? [['stalled', el('span', { class: 'badge bad' }, c.stalled)]] : []),
       ['role', el('span', { class: `badge ${c.role === 'leader' ? 'ok' : 'warn'}` }, c.role)],
+      ['lanes held', c.lanes ? `${c.lanes.held.length} of ${c.lanes.total}` : '-'],
       ['term', c.term ?? '-'],
       [
         'batches',
@@ -132,6 +133,8 @@ function renderStatus(s) {
       ],
     ].map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))),
   );
+
+  renderLanes(s.lanes);
 
   const byRoute = q.byRoute || {};
   const states = s.routes || {};
@@ -167,6 +170,51 @@ function renderStatus(s) {
   if (p && typeof p.maxActive === 'number' && document.activeElement !== $('limit'))
     $('limit').value = p.maxActive;
   renderHeld((p && p.held) || []);
+}
+
+// [0,1,2,5,7,8] -> "0-2, 5, 7-8"
+function ranges(list) {
+  const out = [];
+  for (let i = 0; i < list.length; i++) {
+    let j = i;
+    while (j + 1 < list.length && list[j + 1] === list[j] + 1) j++;
+    out.push(j > i ? `${list[i]}-${list[j]}` : `${list[i]}`);
+    i = j;
+  }
+  return out.join(', ');
+}
+
+// Every live instance, the lanes it holds and the rows waiting in them; lanes nobody holds, if any.
+function renderLanes(l) {
+  if (!l) return;
+  const pending = new Map(l.lanes.map((x) => [x.lane, x.pending]));
+  const orphans = l.lanes.filter((x) => !x.holder).map((x) => x.lane);
+  $('lanes-total').textContent =
+    `(${l.total} lanes, ${l.instances.length} instance${l.instances.length === 1 ? '' : 's'})`;
+  $('instances').replaceChildren(
+    ...l.instances.map((i) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, i.id),
+        el('td', {}, `${i.lanes.length}: ${ranges(i.lanes) || 'none'}`),
+        el('td', {}, fmt(i.lanes.reduce((n, lane) => n + (pending.get(lane) || 0), 0))),
+        el('td', { class: 'wide' }, new Date(i.seenAt).toLocaleTimeString()),
+      ),
+    ),
+    ...(orphans.length
+      ? [
+          el(
+            'tr',
+            {},
+            el('td', { class: 'warn' }, 'nobody (being taken over)'),
+            el('td', {}, `${orphans.length}: ${ranges(orphans)}`),
+            el('td', {}, fmt(orphans.reduce((n, lane) => n + (pending.get(lane) || 0), 0))),
+            el('td', { class: 'wide' }, ''),
+          ),
+        ]
+      : []),
+  );
 }
 
 // A paused route, or one outside its delivery window (with when it opens): its rows wait.

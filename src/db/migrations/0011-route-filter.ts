@@ -15,7 +15,7 @@ const MATCH_LINE = 'ELSE r.name = p_route END\n';
  * 0010's sluice_enqueue (per-id tickets for group commit) with the route filter added to its routes join;
  * `filtered: false` is 0010's function itself (down()).
  */
-const enqueueFunction = (filtered: boolean) => {
+export const enqueueFunction = (filtered: boolean) => {
   if (!ENQUEUE_TICKETS.includes(MATCH_LINE)) throw new Error('0011: the routes join of 0010 changed');
   const sql = ENQUEUE_TICKETS.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
   return filtered

@@ -16,8 +16,9 @@ export interface ClaimOptions {
   routes: RouteQuota[];
   /** This process's identity; claimed rows are locked to it. */
   holder: string;
-  /** The leader term the caller believes it holds; a stale term claims nothing. */
-  term: number;
+  /** The lanes the caller believes it holds, and their terms: a lane whose term moved on claims nothing. */
+  lanes: number[];
+  terms: number[];
   /** How long a claim stays valid without a heartbeat, ms. */
   leaseMs: number;
 }
@@ -34,11 +35,13 @@ interface Row {
   occurred_at: Date;
   attempts: number;
   merged_count: number;
+  lane: number;
 }
 
 /**
- * Claims up to `limit` due rows, shared among the routes (each route's oldest live rows first, backfill
- * rows after live ones, then round robin across routes), fenced by the leader's term.
+ * Claims up to `limit` due rows of the lanes the caller holds, shared among the routes (each route's oldest
+ * live rows first, backfill rows after live ones, then round robin across routes), fenced by the lanes'
+ * terms: only lanes whose lease row still names this holder at that term, unexpired, are read.
  *
  * Its cost is O(routes x quota) whatever the table's statistics say: each route's candidates come from
  * one LIMIT probe of event_queue_ready_idx, and each candidate's "is it its record's head?" check is a
@@ -46,6 +49,9 @@ interface Row {
  * what walked the whole index per row on stale statistics). A candidate behind an earlier *pending* row
  * of its record is marked `blocked` and leaves the ready index until that row is settled (settle.ts
  * unblocks it); one behind a *running* row is only skipped, since that row's settle may be committing now.
+ * That check ignores lanes, so per-record order would hold even if two lanes held one record's rows.
+ * The lane filter is applied to the candidates the ready-index probe reads: free with one instance (it
+ * holds every lane), about N entries read per row claimed with N instances.
  * The two UPDATEs find their rows by primary key only: their state guard is written `NOT IN (running,
  * done, dead)` on purpose, since `state = 'pending'` would let the planner prefer a scan of a partial
  * index that stale statistics call tiny (it walked all 300k entries, 2 s per claim).
@@ -61,12 +67,13 @@ interface Row {
  *     -> Index Scan using event_queue_pkey  (id = ANY (picked ids))
  */
 export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEvent[]> {
-  if (o.routes.length === 0 || o.limit <= 0) return [];
+  if (o.routes.length === 0 || o.limit <= 0 || o.lanes.length === 0) return [];
   const result = await rows<Row>(
     db,
-    `WITH lead AS (
-       SELECT 1 FROM sluice_leader l
-        WHERE l.name = 'drain' AND l.holder = $2 AND l.term = $3 AND l.expires_at > now()
+    `WITH held AS (
+       SELECT l.lane FROM sluice_lane l
+         JOIN unnest($3::int[], $8::bigint[]) AS h(lane, term) ON h.lane = l.lane AND h.term = l.term
+        WHERE l.holder = $2 AND l.expires_at > now()
      ),
      cand AS (
        SELECT c.id, c.route, c.entity, c.record_id, c.run_at, (c.bulk OR r.bulk) AS bulk
@@ -74,9 +81,9 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
         CROSS JOIN LATERAL (
           SELECT q.id, q.route, q.entity, q.record_id, q.run_at, q.bulk FROM event_queue q
            WHERE q.route = r.route AND q.state = 'pending' AND NOT q.blocked AND q.run_at <= now()
+             AND q.lane = ANY (ARRAY(SELECT lane FROM held))
            ORDER BY q.bulk, q.run_at, q.id
            LIMIT r.quota) c
-        WHERE EXISTS (SELECT 1 FROM lead)
      ),
      judged AS (
        SELECT c.*, b.state AS blocker
@@ -107,15 +114,16 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
             locked_until = now() + make_interval(secs => $4::float8 / 1000), updated_at = now()
       WHERE q.id = ANY (ARRAY(SELECT id FROM picked)) AND q.state NOT IN ('running', 'done', 'dead')
      RETURNING q.id, q.event_id, q.route, q.entity, q.record_id, q.op, q.source, q.payload, q.occurred_at,
-               q.attempts, q.merged_count`,
+               q.attempts, q.merged_count, q.lane`,
     [
       o.limit,
       o.holder,
-      o.term,
+      o.lanes,
       o.leaseMs,
       o.routes.map((r) => r.route),
       o.routes.map((r) => Math.max(0, Math.floor(r.quota))),
       o.routes.map((r) => r.bulk),
+      o.terms,
     ],
   );
   result.sort((a, b) => Number(a.id) - Number(b.id));
@@ -131,5 +139,6 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
     occurredAt: r.occurred_at,
     attempts: r.attempts,
     mergedCount: r.merged_count,
+    lane: r.lane,
   }));
 }

@@ -13,20 +13,6 @@ export async function recoverExpired(db: Queryable): Promise<number> {
 }
 
 /**
- * On taking leadership: rows still held by an earlier leader, or by an earlier life of this process
- * (claimed before a database outage and no longer in its window), are released at once, not after
- * their lease.
- */
-export async function releaseStale(db: Queryable, holder: string, keep: string[]): Promise<number> {
-  const res = await db.query(
-    `UPDATE event_queue SET state = 'pending', locked_by = NULL, locked_until = NULL, run_at = now(), updated_at = now()
-      WHERE state = 'running' AND (locked_by IS DISTINCT FROM $1 OR id <> ALL ($2::bigint[]))`,
-    [holder, keep],
-  );
-  return res.rowCount ?? 0;
-}
-
-/**
  * Gives back rows this process claimed but did not settle. By default (shutdown) the attempt is
  * refunded, since the row was not its fault; a stopped slow batch keeps it.
  */

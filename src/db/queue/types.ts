@@ -13,4 +13,6 @@ export interface ClaimedEvent {
   occurredAt: Date;
   attempts: number;
   mergedCount: number;
+  /** The lane the row belongs to (a hash of route, entity and record id). */
+  lane: number;
 }
