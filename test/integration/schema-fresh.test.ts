@@ -14,6 +14,8 @@ const SLUICE_TABLES = [
   'sluice_backfill',
   'sluice_capture',
   'sluice_capture_batch',
+  'sluice_instance',
+  'sluice_lane',
   'sluice_leader',
   'sluice_migrations',
   'sluice_planner_log',
