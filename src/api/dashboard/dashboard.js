@@ -385,7 +385,7 @@ const outcomeClass = (o) =>
 const deliveries = { query: '', next: null };
 
 function deliveryQuery() {
-  const q = new URLSearchParams({ limit: '25' });
+  const q = ['limit=25'];
   for (const [id, key] of [
     ['d-route', 'route'],
     ['d-entity', 'entity'],
@@ -394,9 +394,9 @@ function deliveryQuery() {
     ['d-status', 'status'],
   ]) {
     const v = $(id).value.trim();
-    if (v) q.set(key, v);
+    if (v) q.push(`${key}=${encodeURIComponent(v)}`);
   }
-  return q.toString();
+  return q.join('&');
 }
 
 async function searchDeliveries(more) {
