@@ -24,11 +24,11 @@ type Log = { warn(o: object, m: string): void };
 
 /**
  * The third stage of the drain: collects callout outcomes and writes them in bulk, one transaction per
- * flush (attempt log and failure clocks included), then emits `settled`. One flush at a time, and everything that finished while a flush ran goes
- * out in the next one, so the flush size grows with the load and a quiet queue still settles within a
- * tick. A failed flush (database away, statement timeout) is kept and retried with backoff: outcomes are
- * never dropped while the process lives, and after a crash an unsettled row is only delivered again
- * (at-least-once).
+ * flush (the attempt log and the routes' failure clocks in the same statement), then emits `settled`.
+ * One flush at a time, and everything that finished while a flush ran goes out in the next one, so the
+ * flush size grows with the load and a quiet queue still settles within a tick. A failed flush (database
+ * away, statement timeout) is kept and retried with backoff: outcomes are never dropped while the process
+ * lives, and after a crash an unsettled row is only delivered again (at-least-once).
  */
 export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
   private items: Array<{ entry: Entry; outcome: CalloutOutcome }> = [];

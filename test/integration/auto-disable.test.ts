@@ -44,6 +44,7 @@ describe('auto-disable: a route whose every attempt failed for disableAfter is p
       routes: [
         hook('down', `${sink.url}/down`),
         hook('wobbly', `${sink.url}/wobbly`, { concurrency: 2 }),
+        hook('quiet', `${sink.url}/quiet`),
         {
           name: 'ops-alerts',
           match: { entity: 'sluice.alert' },
@@ -113,6 +114,15 @@ describe('auto-disable: a route whose every attempt failed for disableAfter is p
         `SELECT count(*) AS n FROM event_queue WHERE route = 'down' AND state = 'pending'`,
       ),
     ).toBe(3);
+  });
+
+  it('the clock is read from Postgres, not from memory: a route failing since 10 s by its stored clock (as after a restart) is paused with no attempt made here', async () => {
+    expect(await count(db.pool, `SELECT count(*) AS n FROM sluice_attempt WHERE route = 'quiet'`)).toBe(0);
+    await db.pool.query(
+      `INSERT INTO sluice_route_health (route, failing_since) VALUES ('quiet', now() - interval '10 seconds')`,
+    );
+    await waitFor(async () => (await route('quiet')).paused, 'route quiet paused', { timeoutMs: 10_000 });
+    expect(await route('quiet')).toMatchObject({ pausedBy: 'auto-disable' });
   });
 
   it('the failure clock is kept in Postgres; resume resets it and delivers the rows that waited', async () => {
