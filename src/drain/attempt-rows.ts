@@ -1,58 +1,25 @@
 import { EXCERPT_MAX, type CalloutOutcome } from '../callout/route-caller';
-import type { AttemptOutcome } from '../db/attempts/list-attempts';
-import type { ClaimedEvent } from '../db/queue/types';
 import type { AttemptRows, HealthRows } from '../db/queue/settle-rows';
-import type { Settlement } from './settle';
+import type { ClaimedEvent } from '../db/queue/types';
 
 /**
- * The attempt log's rows for one settle: one per settled row, deferred ones included (their attempt is
- * refunded but the log says it was not sent and why). Columnar, for one `unnest` in the settle statement.
+ * What the drain adds to the attempt log for one settle: per settled row, when its request went out, how
+ * long it took, an error code and a 2xx body excerpt (the settle statement takes the rest from the rows it
+ * settles, see settle-rows.ts). Deferred rows are included: the log says they were not sent and why.
  */
 export function attemptRows(
   pairs: Array<{ event: ClaimedEvent; outcome: CalloutOutcome }>,
-  s: Settlement,
   now = Date.now(),
 ): AttemptRows {
-  const dead = new Set<string>();
-  for (const f of s.failures) if (f.dead) dead.add(f.id);
-  const r: AttemptRows = {
-    queueIds: [],
-    eventIds: [],
-    routes: [],
-    entities: [],
-    recordIds: [],
-    attempts: [],
-    startedAt: [],
-    durationMs: [],
-    outcomes: [],
-    statuses: [],
-    errorCodes: [],
-    errors: [],
-    responses: [],
-  };
+  const r: AttemptRows = { queueIds: [], startedMs: [], durationMs: [], errorCodes: [], bodies: [] };
   for (const { event, outcome: o } of pairs) {
     r.queueIds.push(event.id);
-    r.eventIds.push(event.eventId);
-    r.routes.push(event.route);
-    r.entities.push(event.entity);
-    r.recordIds.push(event.recordId);
-    r.attempts.push(event.attempts);
-    r.startedAt.push(new Date(o.startedAt ?? now));
+    r.startedMs.push(o.startedAt ?? now);
     r.durationMs.push(Math.max(0, Math.round(o.ms ?? 0)));
-    r.outcomes.push(outcomeOf(o, dead.has(event.id)));
-    r.statuses.push('status' in o ? o.status : null);
     r.errorCodes.push(errorCodeOf(o));
-    r.errors.push(o.kind === 'success' ? null : o.error.slice(0, 1000));
-    const body = o.kind === 'success' ? o.excerpt : o.kind === 'deferred' ? undefined : o.response;
-    r.responses.push(body ? body.slice(0, EXCERPT_MAX) : null);
+    r.bodies.push(o.kind === 'success' && o.excerpt ? o.excerpt.slice(0, EXCERPT_MAX) : null);
   }
   return r;
-}
-
-function outcomeOf(o: CalloutOutcome, dead: boolean): AttemptOutcome {
-  if (o.kind === 'success') return 'succeeded';
-  if (o.kind === 'deferred') return 'deferred';
-  return dead ? 'dead' : 'failed';
 }
 
 /**

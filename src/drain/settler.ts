@@ -103,7 +103,7 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
       try {
         await settleRows(this.db, this.holder, {
           ...s,
-          attempts: this.attemptLog ? attemptRows(pairs, s) : null,
+          attempts: this.attemptLog ? attemptRows(pairs) : null,
           health: healthRows(pairs),
         });
         this.backoff.reset();

@@ -59,6 +59,7 @@ describe('the attempt log: every attempt on record', () => {
         return n <= 2 ? { status: 500, body: `nope ${n}` } : { status: 200, body: 'fine' };
       }
       if (req.path.startsWith('/broken')) return { status: 503, body: 'down' };
+      if (req.path.startsWith('/refusing')) return { status: 422, body: 'no such account' };
       return { status: 200, body: 'ok' };
     });
     const fastRetry = { maxAttempts: 5, baseMs: 10, maxMs: 20 };
@@ -74,6 +75,7 @@ describe('the attempt log: every attempt on record', () => {
           disableAfter: 'off',
         }),
         hook('many', `${sink.url}/many`),
+        hook('refusing', `${sink.url}/refusing`),
       ],
     });
   });
@@ -113,6 +115,24 @@ describe('the attempt log: every attempt on record', () => {
     expect(history.status).toBe(200);
     expect(history.body.items.map((a: AttemptJson) => a.attempt)).toEqual([1, 2, 3]);
     expect(history.body.items.map((a: AttemptJson) => a.id)).toEqual(items.map((a) => a.id).reverse());
+  });
+
+  it('an attempt the endpoint refused for good (422) is recorded as dead, attempt 1, with its status, error and response', async () => {
+    await push('refusing', ['r1']);
+    const dead = await waitFor(async () => {
+      const page = await deliveries('route=refusing&status=dead');
+      return page.items.length === 1 ? page.items[0] : null;
+    }, 'a dead attempt');
+    expect(dead).toMatchObject({
+      attempt: 1,
+      outcome: 'dead',
+      httpStatus: 422,
+      deferred: false,
+      errorCode: null,
+    });
+    expect(dead.response).toBe('no such account');
+    // status=failed includes the dead ones.
+    expect((await deliveries('route=refusing&status=failed')).items.map((a) => a.id)).toEqual([dead.id]);
   });
 
   it('attempts the open breaker deferred are recorded as deferred (breaker_open, no HTTP status), the sent ones as failed 503', async () => {

@@ -22,21 +22,19 @@ export interface SettleRows {
   health?: HealthRows | null;
 }
 
-/** One attempt per index, columnar (one `unnest`). */
+/**
+ * What only the drain knows of each settled row's attempt, columnar (one `unnest`); the rest (event,
+ * route, record, attempt number, outcome, status, error, failure response) the statement takes from the
+ * rows it settles, so the log costs few parameters.
+ */
 export interface AttemptRows {
   queueIds: string[];
-  eventIds: string[];
-  routes: string[];
-  entities: string[];
-  recordIds: string[];
-  attempts: number[];
-  startedAt: Date[];
+  /** When the request went out, ms epoch. */
+  startedMs: number[];
   durationMs: number[];
-  outcomes: string[];
-  statuses: Array<number | null>;
   errorCodes: Array<string | null>;
-  errors: Array<string | null>;
-  responses: Array<string | null>;
+  /** A 2xx response's body excerpt (failures' excerpts are already in `Failure.response`). */
+  bodies: Array<string | null>;
 }
 
 /** Per route: an attempt succeeded (`ok`), and the first failure after the last success (or null). */
@@ -48,16 +46,27 @@ export interface HealthRows {
 
 /**
  * The attempt log (`sluice_attempt`) and the failure clock (`sluice_route_health`) as CTEs of the settle
- * statement: no round trip of their own. The clock is written only when it changes: a failure starts it
+ * statement: no round trip of their own. A row no longer locked to us (handed back meanwhile) settles
+ * nothing, and its attempt is not logged either. The clock is written only when it changes: a failure starts it
  * if it is not running, a success stops it (or restarts it at a failure that came after the success).
  */
 const ATTEMPTS_CTE = `,
      logged AS (
        INSERT INTO sluice_attempt (queue_id, event_id, route, entity, record_id, attempt, started_at,
                                    duration_ms, outcome, http_status, error_code, error, response)
-       SELECT * FROM unnest($11::bigint[], $12::uuid[], $13::text[], $14::text[], $15::text[], $16::int[],
-                            $17::timestamptz[], $18::int[], $19::text[], $20::int[], $21::text[], $22::text[],
-                            $23::text[])
+       SELECT s.id, s.event_id, s.route, s.entity, s.record_id, s.attempt,
+              to_timestamp(a.started_ms / 1000.0), a.duration_ms, s.outcome, s.status, a.error_code, s.error,
+              coalesce(s.response, a.body)
+         FROM (SELECT id, event_id, route, entity, record_id, attempts AS attempt, 'succeeded' AS outcome,
+                      status, NULL::text AS error, NULL::text AS response
+                 FROM done
+               UNION ALL
+               SELECT id, event_id, route, entity, record_id, attempts + CASE WHEN refund THEN 1 ELSE 0 END,
+                      CASE WHEN refund THEN 'deferred' WHEN dead THEN 'dead' ELSE 'failed' END,
+                      status, error, response
+                 FROM failed) s
+         JOIN unnest($11::bigint[], $12::float8[], $13::int[], $14::text[], $15::text[])
+              AS a(id, started_ms, duration_ms, error_code, body) ON a.id = s.id
      )`;
 const healthCte = (at: number) => `,
      recovered AS (
@@ -76,8 +85,9 @@ const healthCte = (at: number) => `,
 
 /**
  * Writes a settle in one statement (so one transaction): delivered rows done, failed ones back to
- * pending at their retry time or dead, every attempt into the log and the routes' failure clocks, and, for every record whose row just ended (done or dead), its
- * next row unblocked if the claim had parked it (see claim.ts). Rows no longer locked to `holder` (handed
+ * pending at their retry time or dead, each attempt into the log and the routes' failure clocks, and,
+ * for every record whose row just ended (done or dead), its next row unblocked if the claim had parked it
+ * (see claim.ts). Rows no longer locked to `holder` (handed
  * back meanwhile) are left alone. The unblock probe reads the statement's snapshot, where the rows just
  * settled still look running: they are left out by id, so the probe finds each record's next live row.
  */
@@ -100,8 +110,7 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
   if (attempts?.queueIds.length) {
     extra += ATTEMPTS_CTE;
     const a = attempts;
-    params.push(a.queueIds, a.eventIds, a.routes, a.entities, a.recordIds, a.attempts, a.startedAt);
-    params.push(a.durationMs, a.outcomes, a.statuses, a.errorCodes, a.errors, a.responses);
+    params.push(a.queueIds, a.startedMs, a.durationMs, a.errorCodes, a.bodies);
   }
   if (health?.routes.length) {
     extra += healthCte(params.length + 1);
@@ -114,7 +123,7 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
               last_status = f.status, last_error = NULL
          FROM unnest($2::bigint[], $3::int[]) AS f(id, status)
         WHERE q.id = f.id AND q.state = 'running' AND q.locked_by = $1
-       RETURNING q.id, q.route, q.entity, q.record_id
+       RETURNING q.id, q.route, q.entity, q.record_id, q.event_id, q.attempts, f.status
      ),
      failed AS (
        UPDATE event_queue q
@@ -126,7 +135,8 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
          FROM unnest($4::bigint[], $5::bool[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::bool[])
               AS f(id, dead, run_at, error, status, response, refund)
         WHERE q.id = f.id AND q.state = 'running' AND q.locked_by = $1
-       RETURNING q.id, q.route, q.entity, q.record_id, f.dead
+       RETURNING q.id, q.route, q.entity, q.record_id, f.dead, q.event_id, q.attempts, f.refund, f.status,
+                 f.error, f.response
      ),
      ended AS (
        SELECT id, route, entity, record_id FROM done
