@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { sluiceSchema } from './db/schema-name';
 import { registerCapture } from './cli/capture';
+import { registerDeliveries } from './cli/deliveries';
 import { registerDlq } from './cli/dlq';
 import { registerBackfill } from './cli/backfill';
 import { registerMigrate } from './cli/migrate';
@@ -24,6 +25,7 @@ registerStatus(program);
 registerPush(program);
 registerCapture(program);
 registerRoutes(program);
+registerDeliveries(program);
 registerDlq(program);
 registerBackfill(program);
 registerProcesses(program);

@@ -98,6 +98,8 @@ export async function sluiceDrain(pool: Pool, url: string, routes: RouteConfig |
       maxInFlight: Number(process.env.BENCH_WINDOW ?? 0),
       pollMs: 1000,
       rowLeaseMs: 60_000,
+      // As `sluice start`: SLUICE_ATTEMPT_LOG=off measures the drain without the attempt log.
+      attemptLog: process.env.SLUICE_ATTEMPT_LOG !== 'off',
     },
     log: silent,
   });

@@ -10,6 +10,7 @@ import { registerOpenApi, type RouteEntry } from './openapi';
 import { registerIngestRateLimit } from './rate-limit';
 import { dashboardRoutes } from './routes/dashboard';
 import { deadLetterRoutes } from './routes/dead-letters';
+import { deliveryRoutes } from './routes/deliveries';
 import { docsRoutes } from './routes/docs';
 import { eventsRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -101,6 +102,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ticketRoutes(scope, deps);
     statusRoutes(scope, deps);
     deadLetterRoutes(scope, deps);
+    deliveryRoutes(scope, deps);
     routesRoutes(scope, deps);
     // Signed by HMAC, not by an API key (auth: false in its schemas).
     webhookRoutes(scope, { ...deps, ingest });

@@ -10,6 +10,7 @@ const ICON: Record<AlertKind, string> = {
   'dead-letter': ':skull:',
   'slow-batch': ':turtle:',
   'drain-stalled': ':rotating_light:',
+  'route-disabled': ':no_entry:',
 };
 
 /** What an alert is about; `route` (when given) also scopes the repeat window. */

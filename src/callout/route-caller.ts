@@ -4,13 +4,25 @@ import type { Connector, DeliveryEvent, Outcome } from '../../connectors/types';
 import type { RouteConfig } from '../config/route-schema';
 import { Semaphore } from '../lib/semaphore';
 import { breakerState, createBreaker, type BreakerState } from './breaker';
-import { classifyFailure, HttpStatusError } from './classify';
+import { classifyFailure, excerpt, HttpStatusError } from './classify';
 import { closeHttpClient, createHttpClient } from './http-client';
 import { ProbeGate, type Admission } from './probe-gate';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 
+/** When a request went out and how long it took; what the attempt log records (absent: not sent). */
+export interface AttemptTiming {
+  /** ms epoch when the request was sent (or the deferral decided). */
+  startedAt?: number;
+  ms?: number;
+  /** A bounded excerpt of a 2xx response's body (failures carry theirs in `response`). */
+  excerpt?: string;
+}
+
 /** An outcome, or "not tried: the breaker is open, come back at `retryAt`" (the attempt is not spent). */
-export type CalloutOutcome = Outcome | { kind: 'deferred'; retryAt: Date; error: string };
+export type CalloutOutcome = (Outcome | { kind: 'deferred'; retryAt: Date; error: string }) & AttemptTiming;
+
+/** Response excerpts kept per attempt, characters. */
+export const EXCERPT_MAX = 512;
 
 export interface RouteCallerStats {
   state: BreakerState;
@@ -237,10 +249,11 @@ export class RouteCaller {
     const admission: Admission = this.gate.admit();
     if (admission === 'defer') return this.deferAll(events);
     if (admission === 'probe') this.counters.probes++;
+    const startedAt = Date.now();
     try {
       const res = await (admission === 'probe' ? this.send(config) : this.breaker.fire(config));
       if (admission === 'probe') this.gate.settle(true);
-      return this.read(events, res);
+      return timed(this.read(events, res), startedAt, excerpt(res.data, EXCERPT_MAX));
     } catch (err) {
       if ((err as { code?: string })?.code === 'EOPENBREAKER') return this.deferAll(events);
       const outcome = classifyFailure(err);
@@ -248,9 +261,13 @@ export class RouteCaller {
         this.gate.settle(outcome.kind === 'permanent');
         // A failed probe is the breaker's test of the endpoint, not this row's fault: it waits for the
         // next half-open like the rest, without spending an attempt (or an outage would dead-letter it).
-        if (outcome.kind === 'retriable') return this.deferred(events, `probe failed: ${outcome.error}`);
+        if (outcome.kind === 'retriable')
+          return timed(this.deferred(events, `probe failed: ${outcome.error}`), startedAt);
       }
-      return events.map(() => outcome);
+      return timed(
+        events.map(() => outcome),
+        startedAt,
+      );
     }
   }
 
@@ -284,4 +301,15 @@ export class RouteCaller {
     const error = `${why} (route ${this.route.name}): deferred until ${retryAt.toISOString()}`;
     return events.map(() => ({ kind: 'deferred', retryAt, error }));
   }
+}
+
+/** Stamps outcomes with their request's start and duration (one request may answer for several events). */
+function timed(outcomes: CalloutOutcome[], startedAt: number, body?: string): CalloutOutcome[] {
+  const ms = Date.now() - startedAt;
+  return outcomes.map((o) => ({
+    ...o,
+    startedAt,
+    ms,
+    ...(body && o.kind === 'success' && { excerpt: body }),
+  }));
 }

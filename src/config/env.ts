@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../lib/duration';
 import { canonicalZone } from '../lib/time-zone';
 import { NameSchema } from './route-schema';
 import { DEFAULT_SCHEMA, schemaNameProblem } from '../db/schema-name';
@@ -94,6 +95,21 @@ export const EnvSchema = z.object({
   SLUICE_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(7),
   /** How often the leader prunes. */
   SLUICE_PRUNE_INTERVAL_MS: intFrom(60_000, 100, 86_400_000),
+  /** `off`: attempts are not recorded in the attempt log (GET /v1/deliveries stays empty). */
+  SLUICE_ATTEMPT_LOG: z.enum(['on', 'off']).default('on'),
+  /** Attempt log rows older than this are pruned: a duration (`7d`, `36h`, `30m`); `0` or `off` keeps them. */
+  SLUICE_ATTEMPT_RETENTION: z
+    .string()
+    .default('7d')
+    .transform((s, ctx) => {
+      if (s.trim() === 'off') return 0;
+      const ms = parseDuration(s);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 7d, 36h or 30m, or off' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
   SLUICE_INSTANCE: z.string().optional(),
   /** The schema every table, function and sequence of Sluice lives in (src/db/schema-name.ts reads it). */
   SLUICE_SCHEMA: z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../lib/duration';
 import { canonicalZone } from '../lib/time-zone';
 import { NAME_PATTERN, OPS } from './names';
 import { checkSigning, SchemeSchema, SecretsSchema, type SigningSecrets } from './signing';
@@ -66,6 +67,26 @@ export const WindowSchema = z
   .strict();
 export type DeliveryWindow = z.infer<typeof WindowSchema>;
 
+export const DisableAfterSchema = z.union([
+  z.literal('off'),
+  z
+    .number()
+    .int()
+    .min(1000)
+    .max(365 * 86_400_000),
+  z.string().refine((v) => {
+    const ms = parseDuration(v);
+    return ms !== null && ms >= 1000 && ms <= 365 * 86_400_000;
+  }, 'must be a duration from 1s to 365d (e.g. "24h", "90m", "5d") or "off"'),
+]);
+
+/** A route's `disableAfter` in ms, the default (24 h) when absent; null: never auto-disabled. */
+export function disableAfterMs(route: Pick<RouteConfig, 'disableAfter'>): number | null {
+  const v = route.disableAfter ?? '24h';
+  if (v === 'off') return null;
+  return typeof v === 'number' ? v : parseDuration(v);
+}
+
 export const RouteSchema = z
   .object({
     name: NameSchema,
@@ -99,6 +120,11 @@ export const RouteSchema = z
     enabled: z.boolean().default(true),
     /** Delivery window: outside it the route's rows (retries included) wait, no attempt spent. */
     window: WindowSchema.optional(),
+    /**
+     * Auto-disable: every attempt failed for this long (`24h`, `90m`, `2s`, `5d`, or ms) -> the route is
+     * paused and an alert goes out; `off` never. Absent: 24 h (see disableAfterMs).
+     */
+    disableAfter: DisableAfterSchema.optional(),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteSchema>;
@@ -112,7 +138,13 @@ export const WebhookSourceSchema = z
   .strict()
   .transform(({ secret, scheme }, ctx): SigningSecrets => checkSigning(scheme, secret, ctx, 'scheme'));
 
-export const ALERT_KINDS = ['breaker-open', 'dead-letter', 'slow-batch', 'drain-stalled'] as const;
+export const ALERT_KINDS = [
+  'breaker-open',
+  'dead-letter',
+  'slow-batch',
+  'drain-stalled',
+  'route-disabled',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** Operational alerts (breaker opened, dead letters, slow batches), posted through a `slack` route. */

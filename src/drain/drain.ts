@@ -71,7 +71,8 @@ export class Drain extends EventEmitter<DrainEvents> {
     this.lanes =
       d.lanes ?? new LaneKeeper(d.pool, { holder: d.leader.holder, ttlMs: d.leader.ttlMs }, d.log);
     const routeOf = (name: string) => d.callers.get(name)?.route;
-    this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, o.settleDelayMs ?? 10);
+    const flushMs = o.settleDelayMs ?? 10;
+    this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, flushMs, o.attemptLog ?? true);
     this.dispatcher = new RouteDispatcher<Entry>(
       d.callers,
       {

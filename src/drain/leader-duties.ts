@@ -40,3 +40,47 @@ export function leaderDuties(pool: Pool, leader: Leader, wake: () => void, log: 
     sweep = null;
   };
 }
+
+/**
+ * A periodic duty of the leader (auto-disable, for one): `task` runs every `everyMs()` while `leader`
+ * leads, one run at a time, from election until leadership is lost. Returns a function that stops it.
+ */
+export function whileLeading(
+  leader: Leader,
+  name: string,
+  task: () => Promise<unknown>,
+  everyMs: () => number,
+  log: DrainLog,
+): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  let on = false;
+  const tick = () => {
+    timer = null;
+    if (!on || !leader.isLeader) return;
+    void task()
+      .catch((err) =>
+        log.warn({ err: (err as Error).message, duty: name }, `${name} failed; next run retries`),
+      )
+      .finally(() => {
+        if (on) timer = setTimeout(tick, everyMs());
+      });
+  };
+  const onElected = () => {
+    if (on) return;
+    on = true;
+    timer = setTimeout(tick, everyMs());
+  };
+  const onLost = () => {
+    on = false;
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  leader.on('elected', onElected);
+  leader.on('lost', onLost);
+  if (leader.isLeader) onElected();
+  return () => {
+    leader.off('elected', onElected);
+    leader.off('lost', onLost);
+    onLost();
+  };
+}

@@ -1,9 +1,11 @@
 import type { Pool } from 'pg';
-import { pruneDone, prunePublished } from '../db/queue/prune';
+import { pruneAttempts, pruneDone, prunePublished } from '../db/queue/prune';
 
 export interface PrunerOptions {
   /** Age after which done rows and published change-log rows go, ms; 0 keeps everything. */
   retentionMs: number;
+  /** Age after which attempt log rows go, ms; 0 (or absent) keeps them. */
+  attemptRetentionMs?: number;
   /** Time between prune runs, ms. */
   intervalMs: number;
   /** Rows per DELETE (small, so no statement holds locks for long). */
@@ -15,14 +17,14 @@ export interface PrunerOptions {
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
 
 /**
- * Deletes done queue rows and published event_log rows past their retention, in small batches with a
+ * Deletes done queue rows, published event_log rows and attempt log rows past their retention, in small batches with a
  * pause between them, only while this process leads (one pruner is enough). Dead letters stay.
  */
 export class Pruner {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
-  readonly stats = { runs: 0, done: 0, published: 0, lastRunAt: null as string | null };
+  readonly stats = { runs: 0, done: 0, published: 0, attempts: 0, lastRunAt: null as string | null };
 
   constructor(
     private readonly pool: Pool,
@@ -32,7 +34,7 @@ export class Pruner {
   ) {}
 
   start(): void {
-    if (this.opts.retentionMs <= 0) return;
+    if (this.opts.retentionMs <= 0 && !this.opts.attemptRetentionMs) return;
     const tick = () => {
       this.running = (this.isLeader() ? this.runOnce().then(() => undefined) : Promise.resolve())
         .catch((err) => this.log.warn({ err: (err as Error).message }, 'prune failed; next run retries'))
@@ -51,17 +53,20 @@ export class Pruner {
   }
 
   /** One full pass: repeats small deletes until nothing is left to prune (or leadership goes). */
-  async runOnce(): Promise<{ done: number; published: number }> {
+  async runOnce(): Promise<{ done: number; published: number; attempts: number }> {
     const chunk = this.opts.chunk ?? 1000;
     const pause = this.opts.pauseMs ?? 20;
-    const out = { done: 0, published: 0 };
-    for (const [key, prune] of [
-      ['done', pruneDone],
-      ['published', prunePublished],
+    const out = { done: 0, published: 0, attempts: 0 };
+    const { retentionMs, attemptRetentionMs = 0 } = this.opts;
+    for (const [key, prune, keepMs] of [
+      ['done', pruneDone, retentionMs],
+      ['published', prunePublished, retentionMs],
+      ['attempts', pruneAttempts, attemptRetentionMs],
     ] as const) {
+      if (keepMs <= 0) continue;
       for (;;) {
         if (this.stopped || !this.isLeader()) break;
-        const n = await prune(this.pool, this.opts.retentionMs, chunk);
+        const n = await prune(this.pool, keepMs, chunk);
         out[key] += n;
         if (n < chunk) break;
         await new Promise((r) => setTimeout(r, pause));
@@ -70,8 +75,9 @@ export class Pruner {
     this.stats.runs++;
     this.stats.done += out.done;
     this.stats.published += out.published;
+    this.stats.attempts += out.attempts;
     this.stats.lastRunAt = new Date().toISOString();
-    if (out.done || out.published) this.log.info(out, 'pruned');
+    if (out.done || out.published || out.attempts) this.log.info(out, 'pruned');
     return out;
   }
 }

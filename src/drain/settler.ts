@@ -4,6 +4,7 @@ import type { CalloutOutcome } from '../callout/route-caller';
 import { settleRows } from '../db/queue/settle-rows';
 import type { Queryable } from '../db/pool';
 import { Backoff } from '../lib/retry';
+import { attemptRows, healthRows } from './attempt-rows';
 import type { Entry } from './batch';
 import type { SettledPair } from './observer';
 import { settle, type Settlement } from './settle';
@@ -23,11 +24,11 @@ type Log = { warn(o: object, m: string): void };
 
 /**
  * The third stage of the drain: collects callout outcomes and writes them in bulk, one transaction per
- * flush, then emits `settled`. One flush at a time, and everything that finished while a flush ran goes
- * out in the next one, so the flush size grows with the load and a quiet queue still settles within a
- * tick. A failed flush (database away, statement timeout) is kept and retried with backoff: outcomes are
- * never dropped while the process lives, and after a crash an unsettled row is only delivered again
- * (at-least-once).
+ * flush (the attempt log and the routes' failure clocks in the same statement), then emits `settled`.
+ * One flush at a time, and everything that finished while a flush ran goes out in the next one, so the
+ * flush size grows with the load and a quiet queue still settles within a tick. A failed flush (database
+ * away, statement timeout) is kept and retried with backoff: outcomes are never dropped while the process
+ * lives, and after a crash an unsettled row is only delivered again (at-least-once).
  */
 export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
   private items: Array<{ entry: Entry; outcome: CalloutOutcome }> = [];
@@ -46,6 +47,8 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
     private readonly log: Log,
     /** How long the first outcome waits for others before a flush, ms. */
     private readonly flushMs = 10,
+    /** Write every attempt to the attempt log (in the same statement). */
+    private readonly attemptLog = true,
   ) {
     super();
   }
@@ -98,7 +101,11 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
       const s = settle(pairs.map((p) => ({ ...p, route: this.routeOf(p.event.route) })));
       this.flushStartedAt = Date.now();
       try {
-        await settleRows(this.db, this.holder, s);
+        await settleRows(this.db, this.holder, {
+          ...s,
+          attempts: this.attemptLog ? attemptRows(pairs) : null,
+          health: healthRows(pairs),
+        });
         this.backoff.reset();
         const entries = items.map((i) => i.entry);
         const oldest = Math.min(...entries.map((e) => e.batch.startedAt));

@@ -23,6 +23,8 @@ export interface DrainOptions {
   settleDelayMs?: number;
   /** Rows claimable and nothing settled (nor claimed) for this long: the drain is stalled, ms (30 s). */
   stallAfterMs?: number;
+  /** Record every attempt in sluice_attempt (true); the failure clocks are kept either way. */
+  attemptLog?: boolean;
 }
 
 export type DrainAlert =

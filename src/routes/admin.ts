@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { RouteConfig } from '../config/route-schema';
 import { listStoredRoutes, queuedOf } from '../db/routes/read-routes';
+import { pauseIfFailing, resetFailureClock } from '../db/routes/route-health';
 import { changeRoutes, deadLetterWaiting, putRoute, removeRoute, setPaused } from '../db/routes/write-routes';
 import { mergePatch } from './merge-patch';
 import { validateRoute } from './validate-route';
@@ -120,11 +121,33 @@ export async function pauseRoute(
     const [existing] = await listStoredRoutes(tx, name);
     if (!existing) return { changed: false, result: null };
     const changed = await setPaused(tx, name, paused, o.by);
+    // Resuming starts the failure clock afresh: what waited gets a full `disableAfter` to get through.
+    if (changed && !paused) await resetFailureClock(tx, name);
     return { changed, result: { changed } };
   });
   if (!out) return refuse(404, 'not_found', `no route "${name}"`);
   if (out.changed) audit(o.log, paused ? 'paused' : 'resumed', name, o.by);
   return out;
+}
+
+/**
+ * Auto-disable: pauses a route whose every attempt has failed for `afterMs`, exactly like a pause by an
+ * operator (resume replays what waited). Null when it was not (it recovered, or is paused already).
+ */
+export async function autoDisableRoute(
+  pool: Pool,
+  name: string,
+  afterMs: number,
+  o: { log?: Log },
+): Promise<{ failingSince: Date } | null> {
+  const by = 'auto-disable';
+  const failingSince = await changeRoutes(pool, async (tx) => {
+    const since = await pauseIfFailing(tx, name, afterMs, by);
+    return { changed: since !== null, result: since };
+  });
+  if (!failingSince) return null;
+  audit(o.log, 'paused', name, by, { failingSince: failingSince.toISOString(), disableAfterMs: afterMs });
+  return { failingSince };
 }
 
 /** The hash that tells whether a file entry changed since it was last applied. */

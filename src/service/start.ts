@@ -11,6 +11,7 @@ import { CaptureFanOut, fanOutOptions } from '../capture/fan-out';
 import { createDrain, type Drain } from '../drain/drain';
 import { LaneKeeper } from '../drain/lane-keeper';
 import { Leader } from '../drain/leader';
+import { whileLeading } from '../drain/leader-duties';
 import { Pruner } from '../drain/pruner';
 import { Waker } from '../drain/waker';
 import { component, Lifecycle } from '../lib/lifecycle';
@@ -20,6 +21,7 @@ import { deadLetterLog, observe, observers } from '../drain/observer';
 import { setBackfillTables } from '../planner/backfill/access';
 import { loadHandlerModules } from '../planner/load-handlers';
 import { Planner } from '../planner/planner';
+import { autoDisablePass, checkEveryMs } from '../routes/auto-disable';
 import { ConfigReloader, type ReloadResult } from '../routes/config-reload';
 import { RouteRegistry } from '../routes/registry';
 import { ProcessRegistry } from '../planner/registry';
@@ -57,7 +59,7 @@ export interface RunningService {
 /**
  * Starts everything one Sluice process runs, as a list of components started in order and stopped in
  * reverse: database server, pools (+ migrations), Kafka broker, routes (registry + callers), alerts, LISTEN, leader lease, capture
- * fan-out, drain, relay, pruner, planner, the HTTP API, and the route file watch last (first to stop). Every process can
+ * fan-out, drain (and its auto-disable duty), relay, pruner, planner, the HTTP API, and the route file watch last (first to stop). Every process can
  * lead; the others are standbys. Pass `lifecycle` to stop a start in progress (a signal during start).
  */
 export async function startService(
@@ -140,6 +142,7 @@ async function startComponents(
       stopAfterMs: env.SLUICE_BATCH_STOP_AFTER_MS,
       shutdownGraceMs: env.SLUICE_SHUTDOWN_GRACE_MS,
       stallAfterMs: env.SLUICE_STALL_AFTER_MS,
+      attemptLog: env.SLUICE_ATTEMPT_LOG === 'on',
     },
     log: logger.child({ part: 'drain' }),
   });
@@ -147,7 +150,11 @@ async function startComponents(
   const pruner = new Pruner(
     pool,
     () => leader.isLeader,
-    { retentionMs: env.SLUICE_RETENTION_DAYS * 86_400_000, intervalMs: env.SLUICE_PRUNE_INTERVAL_MS },
+    {
+      retentionMs: env.SLUICE_RETENTION_DAYS * 86_400_000,
+      attemptRetentionMs: env.SLUICE_ATTEMPT_RETENTION,
+      intervalMs: env.SLUICE_PRUNE_INTERVAL_MS,
+    },
     logger.child({ part: 'prune' }),
   );
   const relay = kafka.brokers
@@ -186,6 +193,22 @@ async function startComponents(
   await life.start('leader', leader);
   await life.start('capture-fan-out', fanOut);
   await life.start('drain', drain);
+  const autoDisableLog = logger.child({ part: 'auto-disable' });
+  let stopAutoDisable = () => {};
+  await life.start(
+    'auto-disable',
+    component(
+      () =>
+        void (stopAutoDisable = whileLeading(
+          leader,
+          'auto-disable',
+          () => autoDisablePass(pool, registry.routes, alerts, autoDisableLog),
+          () => checkEveryMs(registry.routes.values()),
+          autoDisableLog,
+        )),
+      () => stopAutoDisable(),
+    ),
+  );
   if (relay) await life.start('relay', relay);
   await life.start('pruner', pruner);
   loadHandlerModules(env.SLUICE_HANDLERS);

@@ -247,6 +247,47 @@ describe('dashboard in headless Chromium', () => {
     }
   });
 
+  it("searches the attempt log by route and record, pages with More, and shows an event's attempt history on click", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(svc.url);
+      await page.fill('#key', svc.key);
+      await page.click('#login-form button');
+      await page.waitForSelector('body[data-loaded="true"]');
+      // Loaded with the newest 25 attempts; More appends the next page.
+      await expect.poll(() => page.locator('#deliveries tr[data-attempt]').count()).toBe(25);
+      await page.click('#deliveries-more');
+      await expect.poll(() => page.locator('#deliveries tr[data-attempt]').count()).toBe(50);
+
+      // a-2 was refused by the CRM with 422 (dead) and taken by the warehouse.
+      await page.fill('#d-route', 'crm');
+      await page.fill('#d-record', 'a-2');
+      await page.selectOption('#d-status', 'dead');
+      await page.click('#deliveries-form button');
+      await expect.poll(() => page.locator('#deliveries tr[data-attempt]').count()).toBe(1);
+      const row = (await page.textContent('#deliveries tr[data-attempt]')) ?? '';
+      expect(row).toMatch(/crm\s*account:a-2/);
+      expect(row).toContain('dead');
+      expect(row).toContain('422');
+
+      await page.click('#deliveries tr[data-attempt] button.history');
+      await page.locator('#event-history').waitFor({ state: 'visible' });
+      const history = await page.locator('#history tr').allTextContents();
+      expect(history.some((t) => /crm.*dead.*422/.test(t))).toBe(true);
+      expect(history.some((t) => /warehouse.*succeeded.*200/.test(t))).toBe(true);
+      expect(await page.textContent('#history')).toContain('unknown account');
+
+      await page.fill('#d-record', 'no-such-record');
+      await page.click('#deliveries-form button');
+      await expect.poll(() => page.textContent('#deliveries')).toContain('no attempts');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('warns when no route is configured, in status and on the page', async () => {
     // A database of its own: routes are shared through the database, so one next to svc would have svc's.
     const bareDb = await createTestDb();

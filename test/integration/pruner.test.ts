@@ -71,7 +71,7 @@ describe('pruning done rows and published change-log rows', () => {
       { retentionMs: 7 * 86_400_000, intervalMs: 60_000, chunk: 3, pauseMs: 1 },
       silent,
     );
-    expect(await pruner.runOnce()).toEqual({ done: 20, published: 20 });
+    expect(await pruner.runOnce()).toEqual({ done: 20, published: 20, attempts: 0 });
     // In batches of at most `chunk` (3) rows per statement: 20 rows take 7 deletes (the 7th removes 2, ending the run).
     for (const table of ['event_queue', 'event_log']) {
       const batches = recorded.deletes.filter((d) => d.table === table).map((d) => d.rows);
@@ -86,6 +86,6 @@ describe('pruning done rows and published change-log rows', () => {
     // Only the leader prunes.
     await db.pool.query(`UPDATE event_queue SET done_at = now() - interval '30 days' WHERE state = 'done'`);
     leader = false;
-    expect(await pruner.runOnce()).toEqual({ done: 0, published: 0 });
+    expect(await pruner.runOnce()).toEqual({ done: 0, published: 0, attempts: 0 });
   });
 });

@@ -379,6 +379,92 @@ function renderDeadLetters(body) {
   );
 }
 
+// The attempt log: searched on demand (not on every refresh), one page at a time; an event's history below.
+const outcomeClass = (o) =>
+  o === 'succeeded' ? 'ok' : o === 'deferred' ? 'muted' : o === 'dead' ? 'bad' : 'warn';
+const deliveries = { query: '', next: null };
+
+function deliveryQuery() {
+  const q = ['limit=25'];
+  for (const [id, key] of [
+    ['d-route', 'route'],
+    ['d-entity', 'entity'],
+    ['d-record', 'recordId'],
+    ['d-event', 'eventId'],
+    ['d-status', 'status'],
+  ]) {
+    const v = $(id).value.trim();
+    if (v) q.push(`${key}=${encodeURIComponent(v)}`);
+  }
+  return q.join('&');
+}
+
+async function searchDeliveries(more) {
+  if (!more) deliveries.query = deliveryQuery();
+  const cursor = more && deliveries.next ? `&cursor=${encodeURIComponent(deliveries.next)}` : '';
+  const body = await call(`/v1/deliveries?${deliveries.query}${cursor}`);
+  const items = itemsOf(body) || [];
+  deliveries.next = body ? body.next : null;
+  $('deliveries-more').classList.toggle('hidden', !deliveries.next);
+  const rows = items.map((a) =>
+    el(
+      'tr',
+      { 'data-attempt': a.id },
+      el('td', { class: 'wide' }, when(a.startedAt)),
+      el('td', { class: 'wide' }, a.route),
+      el('td', { title: a.route }, `${a.entity}:${a.recordId}`),
+      el('td', { class: 'wide' }, a.attempt),
+      el('td', {}, el('span', { class: `badge ${outcomeClass(a.outcome)}` }, a.outcome)),
+      el('td', { title: a.error || '' }, a.httpStatus ?? a.errorCode ?? '-'),
+      el('td', { class: 'wide' }, a.durationMs),
+      el(
+        'td',
+        {},
+        el(
+          'button',
+          {
+            class: 'history',
+            title: 'show every attempt of this event',
+            onclick: () => showHistory(a.eventId).catch(report),
+          },
+          a.eventId.slice(0, 8),
+        ),
+      ),
+    ),
+  );
+  if (more) $('deliveries').append(...rows);
+  else
+    $('deliveries').replaceChildren(
+      ...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 8, class: 'muted' }, 'no attempts'))]),
+    );
+}
+
+async function showHistory(eventId) {
+  const body = await call(`/v1/events/${encodeURIComponent(eventId)}/attempts`);
+  const items = itemsOf(body) || [];
+  $('history-event').textContent = eventId;
+  $('event-history').classList.remove('hidden');
+  $('history').replaceChildren(
+    ...items.map((a) =>
+      el(
+        'tr',
+        {},
+        el('td', { class: 'wide' }, when(a.startedAt)),
+        el('td', {}, a.route),
+        el('td', {}, a.attempt),
+        el('td', {}, el('span', { class: `badge ${outcomeClass(a.outcome)}` }, a.outcome)),
+        el('td', {}, a.httpStatus ?? a.errorCode ?? '-'),
+        el('td', { class: 'wide' }, a.durationMs),
+        el(
+          'td',
+          { class: 'err', title: `${a.error || ''}\n${a.response || ''}` },
+          [a.error, a.response].filter(Boolean).join(' — '),
+        ),
+      ),
+    ),
+  );
+}
+
 function progressOf(run) {
   const p = run.progress || {};
   const total = p.rowsTotal ?? p.total;
@@ -558,6 +644,10 @@ async function refresh() {
     renderRuns(runs);
     $('live').className = 'dot live';
     $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+    if (!deliveries.loaded) {
+      deliveries.loaded = true;
+      await searchDeliveries(false);
+    }
     document.body.dataset.loaded = 'true';
   } catch (err) {
     report(err);
@@ -579,6 +669,13 @@ $('limit-form').addEventListener('submit', (e) => {
     return toast('the slot limit is a whole number from 1 to 1000');
   setLimit(n).catch((err) => (err instanceof Unauthorized ? report(err) : toast(err.message)));
 });
+$('deliveries-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  searchDeliveries(false).catch((err) => (err instanceof Unauthorized ? report(err) : toast(err.message)));
+});
+$('deliveries-more').addEventListener('click', () =>
+  searchDeliveries(true).catch((err) => (err instanceof Unauthorized ? report(err) : toast(err.message))),
+);
 $('signout').addEventListener('click', () => {
   sessionStorage.removeItem(KEY);
   showLogin();

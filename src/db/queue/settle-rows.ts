@@ -16,18 +16,106 @@ export interface SettleRows {
   /** Delivered rows and the HTTP status each got. */
   done: { ids: string[]; statuses: number[] };
   failures: Failure[];
+  /** The attempt log's rows (drain/attempt-rows.ts); absent: the log is off. */
+  attempts?: AttemptRows | null;
+  /** What the settle tells each route's failure clock (drain/attempt-rows.ts); absent: nothing. */
+  health?: HealthRows | null;
 }
 
 /**
+ * What only the drain knows of each settled row's attempt, columnar (one `unnest`); the rest (event,
+ * route, record, attempt number, outcome, status, error, failure response) the statement takes from the
+ * rows it settles, so the log costs few parameters.
+ */
+export interface AttemptRows {
+  queueIds: string[];
+  /** When the request went out, ms epoch. */
+  startedMs: number[];
+  durationMs: number[];
+  errorCodes: Array<string | null>;
+  /** A 2xx response's body excerpt (failures' excerpts are already in `Failure.response`). */
+  bodies: Array<string | null>;
+}
+
+/** Per route: an attempt succeeded (`ok`), and the first failure after the last success (or null). */
+export interface HealthRows {
+  routes: string[];
+  ok: boolean[];
+  failFrom: Array<Date | null>;
+}
+
+/**
+ * The attempt log (`sluice_attempt`) and the failure clock (`sluice_route_health`) as CTEs of the settle
+ * statement: no round trip of their own. A row no longer locked to us (handed back meanwhile) settles
+ * nothing, and its attempt is not logged either. The clock is written only when it changes: a failure starts it
+ * if it is not running, a success stops it (or restarts it at a failure that came after the success).
+ */
+const ATTEMPTS_CTE = `,
+     logged AS (
+       INSERT INTO sluice_attempt (queue_id, event_id, route, entity, record_id, attempt, started_at,
+                                   duration_ms, outcome, http_status, error_code, error, response)
+       SELECT s.id, s.event_id, s.route, s.entity, s.record_id, s.attempt,
+              to_timestamp(a.started_ms / 1000.0), a.duration_ms, s.outcome, s.status, a.error_code, s.error,
+              coalesce(s.response, a.body)
+         FROM (SELECT id, event_id, route, entity, record_id, attempts AS attempt, 'succeeded' AS outcome,
+                      status, NULL::text AS error, NULL::text AS response
+                 FROM done
+               UNION ALL
+               SELECT id, event_id, route, entity, record_id, attempts + CASE WHEN refund THEN 1 ELSE 0 END,
+                      CASE WHEN refund THEN 'deferred' WHEN dead THEN 'dead' ELSE 'failed' END,
+                      status, error, response
+                 FROM failed) s
+         JOIN unnest($11::bigint[], $12::float8[], $13::int[], $14::text[], $15::text[])
+              AS a(id, started_ms, duration_ms, error_code, body) ON a.id = s.id
+     )`;
+const healthCte = (at: number) => `,
+     recovered AS (
+       UPDATE sluice_route_health h SET failing_since = t.fail_from, updated_at = now()
+         FROM unnest($${at}::text[], $${at + 1}::bool[], $${at + 2}::timestamptz[]) AS t(route, ok, fail_from)
+        WHERE t.ok AND h.route = t.route AND h.failing_since IS DISTINCT FROM t.fail_from
+     ),
+     failing AS (
+       INSERT INTO sluice_route_health AS h (route, failing_since)
+       SELECT t.route, t.fail_from
+         FROM unnest($${at}::text[], $${at + 1}::bool[], $${at + 2}::timestamptz[]) AS t(route, ok, fail_from)
+        WHERE NOT t.ok
+       ON CONFLICT (route) DO UPDATE SET failing_since = excluded.failing_since, updated_at = now()
+        WHERE h.failing_since IS NULL
+     )`;
+
+/**
  * Writes a settle in one statement (so one transaction): delivered rows done, failed ones back to
- * pending at their retry time or dead, and, for every record whose row just ended (done or dead), its
- * next row unblocked if the claim had parked it (see claim.ts). Rows no longer locked to `holder` (handed
+ * pending at their retry time or dead, each attempt into the log and the routes' failure clocks, and,
+ * for every record whose row just ended (done or dead), its next row unblocked if the claim had parked it
+ * (see claim.ts). Rows no longer locked to `holder` (handed
  * back meanwhile) are left alone. The unblock probe reads the statement's snapshot, where the rows just
  * settled still look running: they are left out by id, so the probe finds each record's next live row.
  */
 export async function settleRows(db: Queryable, holder: string, s: SettleRows): Promise<number> {
-  const { done, failures } = s;
+  const { done, failures, attempts, health } = s;
   if (done.ids.length === 0 && failures.length === 0) return 0;
+  const params: unknown[] = [
+    holder,
+    done.ids,
+    done.statuses,
+    failures.map((f) => f.id),
+    failures.map((f) => f.dead),
+    failures.map((f) => f.runAt),
+    failures.map((f) => f.error.slice(0, 2000)),
+    failures.map((f) => f.status),
+    failures.map((f) => f.response),
+    failures.map((f) => f.refundAttempt ?? false),
+  ];
+  let extra = '';
+  if (attempts?.queueIds.length) {
+    extra += ATTEMPTS_CTE;
+    const a = attempts;
+    params.push(a.queueIds, a.startedMs, a.durationMs, a.errorCodes, a.bodies);
+  }
+  if (health?.routes.length) {
+    extra += healthCte(params.length + 1);
+    params.push(health.routes, health.ok, health.failFrom);
+  }
   const res = await db.query<{ n: string }>(
     `WITH done AS (
        UPDATE event_queue q
@@ -35,7 +123,7 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
               last_status = f.status, last_error = NULL
          FROM unnest($2::bigint[], $3::int[]) AS f(id, status)
         WHERE q.id = f.id AND q.state = 'running' AND q.locked_by = $1
-       RETURNING q.id, q.route, q.entity, q.record_id
+       RETURNING q.id, q.route, q.entity, q.record_id, q.event_id, q.attempts, f.status
      ),
      failed AS (
        UPDATE event_queue q
@@ -47,7 +135,8 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
          FROM unnest($4::bigint[], $5::bool[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::bool[])
               AS f(id, dead, run_at, error, status, response, refund)
         WHERE q.id = f.id AND q.state = 'running' AND q.locked_by = $1
-       RETURNING q.id, q.route, q.entity, q.record_id, f.dead
+       RETURNING q.id, q.route, q.entity, q.record_id, f.dead, q.event_id, q.attempts, f.refund, f.status,
+                 f.error, f.response
      ),
      ended AS (
        SELECT id, route, entity, record_id FROM done
@@ -66,20 +155,9 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
         WHERE q.id = nx.id AND nx.blocked
           -- Nothing parked anywhere (the usual case): no probe at all (event_queue_blocked_idx is empty).
           AND EXISTS (SELECT 1 FROM event_queue p WHERE p.state = 'pending' AND p.blocked)
-     )
+     )${extra}
      SELECT (SELECT count(*) FROM done) + (SELECT count(*) FROM failed) AS n`,
-    [
-      holder,
-      done.ids,
-      done.statuses,
-      failures.map((f) => f.id),
-      failures.map((f) => f.dead),
-      failures.map((f) => f.runAt),
-      failures.map((f) => f.error.slice(0, 2000)),
-      failures.map((f) => f.status),
-      failures.map((f) => f.response),
-      failures.map((f) => f.refundAttempt ?? false),
-    ],
+    params,
   );
   return Number(res.rows[0].n);
 }
