@@ -79,7 +79,7 @@ export const EnvSchema = z.object({
   SLUICE_BATCH_STOP_AFTER_MS: intFrom(60 * 60_000, 1000, 7 * 86_400_000),
   /**
    * The drain's watchdog: rows claimable and nothing claimed or settled for this long is a stall (an error
-   * line, sluice_drain_stalled 1, /readyz 503, the stuck query cancelled); twice as long gives the lease up.
+   * line, sluice_drain_stalled 1, /readyz 503, the stuck query cancelled); twice as long gives its lanes up.
    */
   SLUICE_STALL_AFTER_MS: intFrom(30_000, 1000, 86_400_000),
   /**

@@ -47,6 +47,8 @@ export class ClaimWindow {
   private loop: Promise<void> | null = null;
   private batchSeq = 0;
   state: ConsumerState = 'standby';
+  private stalledHold = false;
+  private heldState: ConsumerState = 'standby';
   readonly counters = { started: 0, finished: 0, rearms: 0, released: 0 };
   lastBatch: (ReturnType<Batch['view']> & { finishedAt: string }) | null = null;
   readonly progress: WindowProgress = {
@@ -87,10 +89,32 @@ export class ClaimWindow {
     await this.loop;
   }
 
+  /**
+   * The consumer's state. While the watchdog holds it at 'stalled' (`stalled(true)`), the loop's own
+   * transitions are remembered, not shown, so a stall stays visible until the watchdog lifts it;
+   * stopping and stopped always go through.
+   */
   setState(s: ConsumerState): void {
+    if (this.stalledHold && s !== 'stopping' && s !== 'stopped' && s !== 'stalled') {
+      this.heldState = s;
+      return;
+    }
     if (this.state === s) return;
     this.state = s;
     this.events.emit('state', s);
+  }
+
+  /** The watchdog's verdict: hold the state at 'stalled', or lift it back to the loop's latest. */
+  stalled(on: boolean): void {
+    if (on) {
+      if (!this.stalledHold) this.heldState = this.state;
+      this.stalledHold = false;
+      this.setState('stalled');
+      this.stalledHold = true;
+    } else if (this.stalledHold) {
+      this.stalledHold = false;
+      this.setState(this.heldState);
+    }
   }
 
   /** The row leaves the window (settled or handed back); its batch may be over. */

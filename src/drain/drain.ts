@@ -220,7 +220,7 @@ export class Drain extends EventEmitter<DrainEvents> {
    * The watchdog. On a stall: one error line naming what the drain waits for, the `stall` event (metric,
    * /readyz), the consumer shown as stalled, then healing: the stuck drain queries are cancelled,
    * event_queue's statistics refreshed (a plan picked on stale ones was the field's cause) and parked
-   * rows repaired. Stalled for twice as long: the lease is given up so a standby can try.
+   * rows repaired. Stalled for twice as long: its lanes are given up so another instance can try.
    */
   private watch(): void {
     if (this.window.state === 'stopping' || this.window.state === 'stopped') return;
@@ -238,7 +238,7 @@ export class Drain extends EventEmitter<DrainEvents> {
         this.d.log.info({ stalledForMs: Date.now() - this.stall.since }, 'drain moving again');
         this.stall = null;
         this.emit('stall', null);
-        this.window.setState(this.window.inFlight.size ? 'running' : 'idle');
+        this.window.stalled(false);
       }
       return;
     }
@@ -250,7 +250,7 @@ export class Drain extends EventEmitter<DrainEvents> {
       );
       this.emit('alert', { kind: 'stalled', reason, sinceMs: this.stallAfterMs });
       this.emit('stall', reason);
-      this.window.setState('stalled');
+      this.window.stalled(true);
       void this.heal();
     } else if (this.stall.reason !== reason) {
       this.stall.reason = reason;
@@ -258,8 +258,8 @@ export class Drain extends EventEmitter<DrainEvents> {
     }
     if (!this.stall.resigned && Date.now() - this.stall.since >= this.stallAfterMs) {
       this.stall.resigned = true;
-      this.d.log.error({ reason }, 'drain still stalled; giving the lease up so a standby can try');
-      void this.d.leader.resign();
+      this.d.log.error({ reason }, 'drain still stalled; giving its lanes up so the other instances can try');
+      void this.lanes.resign();
     }
   }
 

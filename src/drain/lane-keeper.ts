@@ -1,12 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Pool } from 'pg';
-import {
-  beatInstance,
-  leaseLanes,
-  leaveInstance,
-  releaseLaneRows,
-  resizeLanes,
-} from '../db/lease/lane-sql';
+import { beatInstance, leaseLanes, leaveInstance, releaseLaneRows, resizeLanes } from '../db/lease/lane-sql';
 import { assignLanes } from './lane-assignment';
 import type { DrainLog } from './types';
 
@@ -68,6 +62,7 @@ export class LaneKeeper extends EventEmitter<{ changed: [LaneView] }> {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private firstRound = true;
+  private holdOffUntil = 0;
   private work: LaneWork = { inFlightIn: () => 0, inFlightIds: () => [], claiming: () => false };
 
   constructor(
@@ -175,9 +170,26 @@ export class LaneKeeper extends EventEmitter<{ changed: [LaneView] }> {
     this.emit('changed', this.view);
   }
 
+  /**
+   * The watchdog's last resort for a drain that cannot move: every lane is given up at once (rows still in
+   * flight included: whoever takes a lane returns them to the queue) and this instance leaves the list and
+   * stays out for one ttl, so the others take its lanes.
+   */
+  async resign(): Promise<void> {
+    this.holdOffUntil = Date.now() + this.options.ttlMs;
+    const lanes = [...this.held.keys()];
+    this.held.clear();
+    this.leaving.clear();
+    this.deadline = 0;
+    this.emit('changed', this.view);
+    await leaseLanes(this.pool, this.holder, [], lanes, this.options.ttlMs).catch(() => undefined);
+    await leaveInstance(this.pool, this.holder).catch(() => undefined);
+  }
+
   /** One round: heartbeat, assignment, lease renewal/takeover/hand-back. Failures only log. */
   async tick(): Promise<void> {
     const began = Date.now();
+    if (began < this.holdOffUntil) return;
     const ttl = this.options.ttlMs;
     const timeoutMs = Math.max(100, Math.floor(this.held.size ? this.deadline - began : ttl / 2));
     try {

@@ -22,7 +22,9 @@ export function leaderDuties(pool: Pool, leader: Leader, wake: () => void, log: 
   const onElected = (term: number) => {
     unblockOrphans(pool)
       .then((unblocked) => log.info({ term, unblocked }, 'coordinator lease taken'))
-      .catch((err) => log.warn({ err: (err as Error).message, query: 'unblock' }, 'repair of parked rows failed'))
+      .catch((err) =>
+        log.warn({ err: (err as Error).message, query: 'unblock' }, 'repair of parked rows failed'),
+      )
       .finally(wake);
     sweep ??= setInterval(() => void recover(), RECOVERY_EVERY_MS);
   };

@@ -18,8 +18,6 @@ export class Leader extends EventEmitter<{ elected: [number]; lost: [string] }> 
   private deadline = 0;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
-  /** Until then (ms epoch) this process does not try to take the lease (after resign()). */
-  private holdOffUntil = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -57,20 +55,8 @@ export class Leader extends EventEmitter<{ elected: [number]; lost: [string] }> 
     if (term !== null) await releaseLease(this.pool, this.name, this.holder, term).catch(() => undefined);
   }
 
-  /**
-   * Gives the lease up and stays out for one ttl, so a standby takes over (the watchdog's last resort
-   * when this process cannot make progress).
-   */
-  async resign(): Promise<void> {
-    const term = this.term;
-    this.holdOffUntil = Date.now() + this.ttlMs;
-    this.stepDown('resigned');
-    if (term !== null) await releaseLease(this.pool, this.name, this.holder, term).catch(() => undefined);
-  }
-
   private async tick(): Promise<void> {
     const began = Date.now();
-    if (began < this.holdOffUntil) return;
     try {
       // Each attempt has its own deadline, as in River's elector: a renewal may take until the moment this
       // process would step down anyway (a slow answer before then still keeps the lead); an acquisition, ttl/2.
