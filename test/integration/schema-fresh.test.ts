@@ -96,7 +96,8 @@ describe('a fresh install keeps to its own schema', () => {
 
     it('migrates into its own schema and leaves the first install where it is', async () => {
       const applied = await migrate(other);
-      expect(applied.at(-1)).toBe('OwnSchema1000000000014');
+      expect(applied).toContain('OwnSchema1000000000014');
+      expect(applied.at(-1)).toBe(migrationList.at(-1)!.name);
       expect((await objectsIn(db, 'sluice_b')).tables).toEqual(SLUICE_TABLES);
       expect((await objectsIn(db, 'sluice')).tables).toEqual(SLUICE_TABLES);
       expect(await count(db.pool, `SELECT count(*) AS n FROM sluice.sluice_migrations`)).toBe(

@@ -11,6 +11,7 @@ import { EnqueueTickets1000000000010 } from './0010-enqueue-tickets';
 import { RouteFilter1000000000011 } from './0011-route-filter';
 import { RouteRegistry1000000000012 } from './0012-route-registry';
 import { OwnSchema1000000000014 } from './0014-own-schema';
+import { CaptureJournalLsn1000000000016 } from './0016-capture-journal-lsn';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   RouteFilter1000000000011,
   RouteRegistry1000000000012,
   OwnSchema1000000000014,
+  CaptureJournalLsn1000000000016,
 ];
