@@ -55,7 +55,8 @@ const describe = (d: Delivery) =>
  * Many writers on a captured table: pgbench runs one-row transactions (8 writers, then 1) on a 10,000-row
  * table and on its uncaptured twin, in alternating order, with Sluice fanning out and draining into a
  * loopback sink all along (as `sluice start` would). Figures: captured / uncaptured TPS of each round
- * (median of 3); while the 8 writers run at full speed, the time from each change's statement
+ * (median of 3), and the same with the fan-out paused during the run (what the trigger and the journal
+ * cost the writers, without the CPU the pipeline takes from them on a shared machine); while the 8 writers run at full speed, the time from each change's statement
  * (clock_timestamp() written into the row, just before its commit) to its callout at the sink, and how long
  * after pgbench's end the last callout arrives; the same latency with the 8 writers paced at 400 TPS.
  */
@@ -81,8 +82,12 @@ export const captureOltp: Scenario = {
     });
     fanPool.on('error', () => undefined); // the database is dropped at the end
     const s = await sluiceDrain(db.pool, db.url, sinkRoute(sink.url, ctx.concurrency));
-    const fanOut = new CaptureFanOut(fanPool, fanOutOptions(1000), silent);
-    fanOut.onFannedOut = () => s.drain.wake();
+    const newFanOut = () => {
+      const f = new CaptureFanOut(fanPool, fanOutOptions(1000), silent);
+      f.onFannedOut = () => s.drain.wake();
+      return f;
+    };
+    let fanOut = newFanOut();
     let started = false;
     try {
       for (const t of ['oltp_plain', 'oltp_captured']) {
@@ -101,6 +106,7 @@ export const captureOltp: Scenario = {
       const scripts = {
         plain: pgbenchScript('plain', script('oltp_plain')),
         captured: pgbenchScript('captured', script('oltp_captured')),
+        paused: pgbenchScript('paused', script('oltp_captured')),
       };
 
       /** Waits until every change of the run reached the sink; returns the stamps of the run. */
@@ -119,10 +125,15 @@ export const captureOltp: Scenario = {
           await new Promise((r) => setTimeout(r, 20));
         }
       };
-      /** One pgbench run from an empty queue; for the captured table, until its last callout. */
-      const run = async (kind: 'plain' | 'captured', writers: number, rate?: number) => {
+      /**
+       * One pgbench run from an empty queue; for the captured table, until its last callout. `paused`: the
+       * captured table with the fan-out stopped while pgbench runs (the writers pay the trigger and the journal
+       * only; the pipeline's CPU is not taken from them), its changes fanned out and delivered afterwards.
+       */
+      const run = async (kind: 'plain' | 'captured' | 'paused', writers: number, rate?: number) => {
         await db.pool.query('TRUNCATE event_log, event_queue');
         await sink.take();
+        if (kind === 'paused') await fanOut.stop();
         const startedAt = performance.timeOrigin + performance.now();
         const used = process.cpuUsage();
         const threads = Math.min(writers, 2);
@@ -135,6 +146,11 @@ export const captureOltp: Scenario = {
         });
         let d: Delivery | null = null;
         let cpuPerChangeMs: number | null = null;
+        if (kind === 'paused') {
+          fanOut = newFanOut();
+          fanOut.start();
+          await drained();
+        }
         if (kind === 'captured') {
           d = delivery(await drained(), startedAt, r.endedAt);
           const spent = process.cpuUsage(used);
@@ -150,12 +166,16 @@ export const captureOltp: Scenario = {
       const results: ScenarioResult[] = [];
       const full: Array<Delivery & { cpuPerChangeMs: number | null }> = [];
       for (const writers of [8, 1]) {
-        const tps = { plain: [] as number[], captured: [] as number[] };
-        const cpu = { plain: [] as Array<number | null>, captured: [] as Array<number | null> };
+        const tps = { plain: [] as number[], captured: [] as number[], paused: [] as number[] };
+        const cpu = {
+          plain: [] as Array<number | null>,
+          captured: [] as Array<number | null>,
+          paused: [] as Array<number | null>,
+        };
         for (let round = 0; round < ROUNDS; round++) {
           for (const kind of round % 2
-            ? (['captured', 'plain'] as const)
-            : (['plain', 'captured'] as const)) {
+            ? (['captured', 'paused', 'plain'] as const)
+            : (['plain', 'paused', 'captured'] as const)) {
             const r = await run(kind, writers);
             tps[kind].push(r.tps);
             cpu[kind].push(r.writerCpuMsPerTx);
@@ -163,13 +183,24 @@ export const captureOltp: Scenario = {
           }
         }
         const ratios = tps.captured.map((c, i) => Number((c / tps.plain[i]).toFixed(2)));
-        ctx.log(`${writers} writer(s): captured / uncaptured TPS per round ${ratios.join(', ')}`);
+        const journalOnly = tps.paused.map((c, i) => Number((c / tps.plain[i]).toFixed(2)));
+        ctx.log(
+          `${writers} writer(s): captured / uncaptured TPS per round ${ratios.join(', ')}; ` +
+            `with the fan-out paused ${journalOnly.join(', ')}`,
+        );
         results.push({
           id: `capture-oltp-${writers}`,
           name: `captured / uncaptured TPS, ${writers} concurrent writer${writers > 1 ? 's' : ''} of one-row transactions (pgbench; goal >= ${writers > 1 ? '0.8' : '0.9'}x)`,
           unit: 'x uncaptured',
           value: median(ratios),
           detail: { seconds, rows: ROWS, pgbench: version, ratios, tps, writerCpuMsPerTx: cpu },
+        });
+        results.push({
+          id: `capture-oltp-journal-${writers}`,
+          name: `captured with the fan-out paused (trigger + journal only) / uncaptured TPS, ${writers} writer${writers > 1 ? 's' : ''}`,
+          unit: 'x uncaptured',
+          value: median(journalOnly),
+          detail: { seconds, rows: ROWS, ratios: journalOnly, tps },
         });
       }
       const paced: Delivery[] = [];

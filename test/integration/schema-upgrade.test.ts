@@ -127,7 +127,7 @@ describe('upgrade of an install made before Sluice had its own schema', () => {
       await c.query('RESET ROLE');
       await c.query(`INSERT INTO crm.contacts VALUES ('c@example.com', 'Cy')`);
       const { rows } = await c.query(
-        `SELECT table_name, op, ids FROM sluice.sluice_capture_batch WHERE id > (SELECT max(id) - 2 FROM sluice.sluice_capture_batch) ORDER BY id`,
+        `SELECT table_name, op, ids FROM (SELECT * FROM sluice.sluice_capture_batch ORDER BY lsn DESC LIMIT 2) j ORDER BY lsn`,
       );
       expect(rows).toEqual([
         { table_name: 'accounts', op: 'update', ids: ['7'] },

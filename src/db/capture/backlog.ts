@@ -23,7 +23,7 @@ export async function captureBacklog(db: Queryable): Promise<CaptureBacklog> {
 export async function capturesWaiting(db: Queryable): Promise<boolean> {
   const [r] = await rows<{ waiting: boolean }>(
     db,
-    `SELECT EXISTS (SELECT 1 FROM sluice_capture_batch ORDER BY id LIMIT 1) AS waiting`,
+    `SELECT EXISTS (SELECT 1 FROM sluice_capture_batch ORDER BY lsn LIMIT 1) AS waiting`,
   );
   return r.waiting;
 }

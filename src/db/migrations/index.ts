@@ -12,6 +12,7 @@ import { RouteFilter1000000000011 } from './0011-route-filter';
 import { RouteRegistry1000000000012 } from './0012-route-registry';
 import { OwnSchema1000000000014 } from './0014-own-schema';
 import { AttemptLog1000000000015 } from './0015-attempt-log';
+import { CaptureJournalLsn1000000000016 } from './0016-capture-journal-lsn';
 import { Lanes1000000000017 } from './0017-lanes';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
@@ -30,5 +31,6 @@ export const migrations = [
   RouteRegistry1000000000012,
   OwnSchema1000000000014,
   AttemptLog1000000000015,
+  CaptureJournalLsn1000000000016,
   Lanes1000000000017,
 ];
