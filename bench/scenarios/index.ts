@@ -14,6 +14,7 @@ import { captureTrigger } from './capture-trigger';
 import { drainBacklog } from './drain-backlog';
 import { drainFairness } from './drain-fairness';
 import { drainLatency } from './drain-latency';
+import { drainInstances } from './drain-instances';
 import { drainScale } from './drain-scale';
 import { drainStaleStats } from './drain-stale-stats';
 import { hostileLargestRequest } from './hostile-largest-request';
@@ -40,6 +41,7 @@ export const scenarios: Scenario[] = [
   calloutComposite,
   drainLatency,
   drainScale,
+  drainInstances,
   drainStaleStats,
   drainFairness,
   plannerPassScenario,

@@ -41,7 +41,7 @@ export interface ApiDeps {
   webhookSecrets: Record<string, SigningSecrets>;
   /** Largest webhook body, bytes. */
   webhookBodyLimit: number;
-  /** Group commit of pushes and webhooks (SLUICE_INGEST_GROUP_MAX). */
+  /** Group commit of pushes and webhooks (SLUICE_INGEST_GROUP_MAX, SLUICE_INGEST_GROUPS_IN_FLIGHT). */
   ingestGroup?: GroupCommitOptions;
   /** Called after a push commits (wakes the local drain and relay at once). */
   onAccepted(): void;

@@ -7,6 +7,8 @@ export interface GroupCommitOptions {
   maxRequests?: number;
   /** Most record ids in one group; a bigger request goes alone. Default 10,000 (one push's limit). */
   maxIds?: number;
+  /** Groups being written at once, each on its own connection; 1: one at a time. Default 2. */
+  inFlight?: number;
 }
 
 interface Waiting {
@@ -25,12 +27,24 @@ export function isRefusedValue(err: unknown): boolean {
 const isTransient = (err: unknown) => ['40P01', '40001'].includes((err as { code?: string })?.code ?? '');
 const TRANSIENT_RETRIES = 3;
 
+/** What a group holds that another group written at the same time must not: its records and delivery ids. */
+function keysOf(item: GroupItem): string[] {
+  const keys = item.ids.map((id) => `r\u0000${item.entity}\u0000${id}`);
+  if (item.delivery) keys.push(`d\u0000${item.delivery.source}\u0000${item.delivery.id}`);
+  return keys;
+}
+
 /**
  * Group commit for ingestion: the one owner of the window policy. Pushes and webhooks that arrive while
- * a group is being written wait; when it commits, everything waiting (up to the caps) is the next group,
- * written in one statement (db/queue/enqueue-group.ts) and answered only after its commit. No timer: a
- * lone request starts its group at the end of the current event-loop turn, so it waits for nobody.
- * One group is in flight at a time, so groups commit in arrival order.
+ * groups are being written wait; when a group commits (or a slot is free), everything waiting (up to the
+ * caps) is the next group, written in one statement (db/queue/enqueue-group.ts) and answered only after
+ * its commit. No timer: a lone request starts its group at the end of the current event-loop turn, so it
+ * waits for nobody.
+ *
+ * Up to `inFlight` groups are written at once, so the next group gathers and is parsed while the last one
+ * runs in Postgres. A group never holds a record or delivery id of a group still in flight: it is cut
+ * before the first request that does, and that request waits for the earlier group's commit. So one
+ * record's changes commit in arrival order, and a repeated delivery id finds the first one committed.
  *
  * A value the database still refuses after validation fails the statement, and with it the group: the
  * group is split in halves, written in order, until the refused request is alone and gets its error;
@@ -38,9 +52,13 @@ const TRANSIENT_RETRIES = 3;
  */
 export class GroupCommitter {
   private readonly waiting: Waiting[] = [];
-  private writing = false;
+  private scheduled = false;
+  private writing = 0;
+  /** Records and delivery ids of the groups in flight, with how many of them hold each. */
+  private readonly busy = new Map<string, number>();
   private readonly maxRequests: number;
   private readonly maxIds: number;
+  private readonly inFlight: number;
 
   constructor(
     private readonly db: Queryable,
@@ -48,32 +66,55 @@ export class GroupCommitter {
   ) {
     this.maxRequests = opts.maxRequests ?? 256;
     this.maxIds = opts.maxIds ?? MAX_IDS;
+    this.inFlight = opts.inFlight ?? 2;
   }
 
   /** Enqueues the item in the next group; resolves once that group committed. */
   submit(item: GroupItem): Promise<GroupOutcome> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (!this.writing) {
-        this.writing = true;
-        // Requests read in this event-loop turn join the first group; nothing waits longer than that.
-        setImmediate(() => void this.writeAll());
+      if (!this.scheduled && this.writing < this.inFlight) {
+        this.scheduled = true;
+        // Requests read in this event-loop turn join the group; nothing waits longer than that.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.startGroups();
+        });
       }
     });
   }
 
-  private async writeAll(): Promise<void> {
-    while (this.waiting.length > 0) await this.write(this.take());
-    this.writing = false;
+  private startGroups(): void {
+    while (this.writing < this.inFlight && this.waiting.length > 0) {
+      const group = this.take();
+      if (group.length === 0) return; // the first in line waits for a group in flight
+      this.writing++;
+      const keys = group.flatMap((w) => keysOf(w.item));
+      for (const k of keys) this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
+      void this.write(group).finally(() => {
+        for (const k of keys) {
+          const n = this.busy.get(k)! - 1;
+          if (n === 0) this.busy.delete(k);
+          else this.busy.set(k, n);
+        }
+        this.writing--;
+        this.startGroups();
+      });
+    }
   }
 
-  /** The next group: in arrival order, up to maxRequests and maxIds (a bigger request alone). */
+  /**
+   * The next group: in arrival order, up to maxRequests and maxIds (a bigger request alone), cut before
+   * the first request that shares a record or delivery id with a group in flight.
+   */
   private take(): Waiting[] {
-    let ids = this.waiting[0].item.ids.length;
-    let n = 1;
+    let ids = 0;
+    let n = 0;
     while (n < this.waiting.length && n < this.maxRequests) {
-      ids += this.waiting[n].item.ids.length;
-      if (ids > this.maxIds) break;
+      const item = this.waiting[n].item;
+      if (n > 0 && ids + item.ids.length > this.maxIds) break;
+      if (this.busy.size > 0 && keysOf(item).some((k) => this.busy.has(k))) break;
+      ids += item.ids.length;
       n++;
     }
     return this.waiting.splice(0, n);

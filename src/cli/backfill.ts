@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../lib/duration';
 import { SluiceError } from '../lib/errors';
-import { BACKFILL_DEFAULTS, runBackfill, type BackfillProgress } from '../planner/backfill/run-backfill';
+import { BACKFILL_DEFAULTS } from '../planner/backfill/defaults';
+import type { BackfillProgress } from '../planner/backfill/run-backfill';
 import { applyBackfillTables, fail, output, withPool } from './util';
 
 const intIn = (min: number, max: number) => (v: string) => {
@@ -54,9 +55,10 @@ export function registerBackfill(program: Command): void {
     .option('--restart', 'start from the beginning even if an unfinished backfill could be resumed')
     .option('--json', 'machine-readable output (no progress bar)')
     .action(async (table: string, opts: BackfillOpts) => {
-      const [{ SingleBar }, { progressLine }] = await Promise.all([
+      const [{ SingleBar }, { progressLine }, { runBackfill }] = await Promise.all([
         import('cli-progress'),
         import('./progress-line.js'),
+        import('../planner/backfill/run-backfill.js'),
       ]);
       await applyBackfillTables();
       await withPool(async (pool) => {

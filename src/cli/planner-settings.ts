@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { SettingsView } from '../planner/settings';
+import type { SettingsView } from '../planner/settings-schema';
 import { fail, output, withPool } from './util';
 
 const int = (v: string) => {
@@ -17,7 +17,10 @@ const describe = (s: SettingsView) =>
 
 /** Shows or changes the shared settings; a change reaches every instance at its next pass. */
 async function showOrSet(patch: Record<string, number | undefined>, json: boolean | undefined) {
-  const { readSettings, SettingsPatchSchema, updateSettings } = await import('../planner/settings.js');
+  const [{ readSettings, updateSettings }, { SettingsPatchSchema }] = await Promise.all([
+    import('../planner/settings.js'),
+    import('../planner/settings-schema.js'),
+  ]);
   const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
   const parsed = Object.keys(given).length ? SettingsPatchSchema.safeParse(given) : null;
   if (parsed && !parsed.success)

@@ -4,7 +4,9 @@ import { output, withPool } from './util';
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('queue depth by state and Kafka relay lag, read from the database')
+    .description(
+      'queue depth by state, Kafka relay lag and the running instances with their lanes, read from the database',
+    )
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const [
@@ -14,6 +16,7 @@ export function registerStatus(program: Command): void {
         { activeBackfills },
         { countActive },
         { readSettings },
+        { lanesStatus },
       ] = await Promise.all([
         import('../db/capture/backlog.js'),
         import('../db/outbox/lag.js'),
@@ -21,23 +24,28 @@ export function registerStatus(program: Command): void {
         import('../planner/backfill/checkpoint.js'),
         import('../planner/runs.js'),
         import('../planner/settings.js'),
+        import('../db/lease/lane-sql.js'),
       ]);
       await withPool(async (pool) => {
-        const [queue, lag, capture, active, backfills, settings] = await Promise.all([
+        const [queue, lag, capture, active, backfills, settings, lanes] = await Promise.all([
           queueCounts(pool),
           relayLag(pool),
           captureBacklog(pool),
           countActive(pool),
           activeBackfills(pool),
           readSettings(pool),
+          lanesStatus(pool),
         ]);
         const planner = { active, maxActive: settings.maxActive, backfills };
-        output(opts.json, { queue, capture, relay: lag, planner }, () =>
+        const unheld = lanes.lanes.filter((l) => !l.holder).length;
+        output(opts.json, { queue, capture, relay: lag, planner, lanes }, () =>
           [
             `pending ${queue.byState.pending}  running ${queue.byState.running}  done ${queue.byState.done}  dead ${queue.byState.dead}`,
             `oldest pending: ${queue.oldestPendingAgeMs === null ? '-' : `${Math.round(queue.oldestPendingAgeMs)} ms`}`,
             `capture: ${capture.changes} change(s) not yet fanned out`,
             `relay: ${lag.unpublished} unpublished`,
+            `instances: ${lanes.instances.length ? lanes.instances.map((i) => `${i.id} (${i.lanes.length} lanes)`).join(', ') : 'none running'}` +
+              `; ${lanes.total} lanes${unheld ? `, ${unheld} held by nobody` : ''}`,
             `planner: ${active} of ${settings.maxActive} slot(s) active`,
             ...backfills.map(
               (b) =>

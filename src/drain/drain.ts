@@ -68,11 +68,13 @@ export class Drain extends EventEmitter<DrainEvents> {
     super();
     const o = d.options;
     this.stallAfterMs = o.stallAfterMs ?? 30_000;
-    this.lanes =
-      d.lanes ?? new LaneKeeper(d.pool, { holder: d.leader.holder, ttlMs: d.leader.ttlMs }, d.log);
+    this.lanes = d.lanes ?? new LaneKeeper(d.pool, { holder: d.leader.holder, ttlMs: d.leader.ttlMs }, d.log);
     const routeOf = (name: string) => d.callers.get(name)?.route;
-    const flushMs = o.settleDelayMs ?? 10;
-    this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, flushMs, o.attemptLog ?? true);
+    this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, {
+      flushMs: o.settleDelayMs,
+      attemptLog: o.attemptLog,
+      inFlight: () => this.window.inFlight.size,
+    });
     this.dispatcher = new RouteDispatcher<Entry>(
       d.callers,
       {

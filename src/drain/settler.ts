@@ -22,11 +22,17 @@ export interface SettledEvent {
 
 type Log = { warn(o: object, m: string): void };
 
+/** Outcomes that make a flush worth its fixed cost at once, without waiting out flushMs. */
+export const FLUSH_ROWS = 100;
+
 /**
  * The third stage of the drain: collects callout outcomes and writes them in bulk, one transaction per
  * flush (the attempt log and the routes' failure clocks in the same statement), then emits `settled`.
- * One flush at a time, and everything that finished while a flush ran goes out in the next one, so the
- * flush size grows with the load and a quiet queue still settles within a tick. A failed flush (database
+ * One flush at a time. A flush goes out as soon as nothing else is on its way (every row in flight has its
+ * outcome: a quiet queue settles at once), or FLUSH_ROWS outcomes are waiting, or the first of them has
+ * waited `flushMs`: a flush costs a fixed ~1 ms of node and Postgres CPU whatever its size, so an instance
+ * delivering a few hundred events a second (one of several sharing the lanes) must not write them two at a
+ * time. A failed flush (database
  * away, statement timeout) is kept and retried with backoff: outcomes are never dropped while the process
  * lives, and after a crash an unsettled row is only delivered again (at-least-once).
  */
@@ -40,17 +46,27 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
   /** When the running flush began (the watchdog reads it), or null. */
   flushStartedAt: number | null = null;
 
+  private inFlush = 0;
+  private readonly flushMs: number;
+  private readonly attemptLog: boolean;
+
   constructor(
     private readonly db: Queryable,
     private readonly holder: string,
     private readonly routeOf: (name: string) => RouteConfig | undefined,
     private readonly log: Log,
-    /** How long the first outcome waits for others before a flush, ms. */
-    private readonly flushMs = 10,
-    /** Write every attempt to the attempt log (in the same statement). */
-    private readonly attemptLog = true,
+    private readonly o: {
+      /** The longest the first waiting outcome waits for others before a flush, ms (25). */
+      flushMs?: number;
+      /** Write every attempt to the attempt log (in the same statement). */
+      attemptLog?: boolean;
+      /** Rows in flight in the drain (claimed and not yet settled), outcomes waiting here included. */
+      inFlight: () => number;
+    },
   ) {
     super();
+    this.flushMs = o.flushMs ?? 25;
+    this.attemptLog = o.attemptLog ?? true;
   }
 
   get size(): number {
@@ -59,15 +75,16 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
 
   add(entry: Entry, outcome: CalloutOutcome): void {
     this.items.push({ entry, outcome });
-    if (this.flushing) return;
-    if (this.scheduled) {
-      // Enough for a full statement: no need to wait out the timer.
-      if (this.items.length >= 500) this.flushNow();
-      return;
-    }
+    this.kick();
+  }
+
+  /** Flushes now if enough is gathered or nothing else is coming, else within flushMs of the first. */
+  private kick(): void {
+    if (this.flushing || this.closed || this.items.length === 0) return;
+    const coming = this.o.inFlight() - this.items.length - this.inFlush;
+    if (this.items.length >= FLUSH_ROWS || coming <= 0) return this.flushNow();
+    if (this.scheduled) return;
     this.scheduled = true;
-    // A short wait gathers the outcomes of many callouts into one statement: each flush is a
-    // transaction, and under load hundreds of tiny ones would cost Postgres more than the callouts cost us.
     this.timer = setTimeout(() => this.flushNow(), this.flushMs);
   }
 
@@ -75,7 +92,10 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.scheduled = false;
-    this.flushing ??= this.flushAll().finally(() => (this.flushing = null));
+    this.flushing ??= this.flushOnce().finally(() => {
+      this.flushing = null;
+      this.kick(); // what arrived meanwhile
+    });
   }
 
   /** Flushes what is buffered; gives up (leaving the rows claimed) once `deadline` passes. */
@@ -84,7 +104,7 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
     this.timer = null;
     this.scheduled = false;
     while ((this.items.length || this.flushing) && Date.now() < deadline) {
-      this.flushing ??= this.flushAll().finally(() => (this.flushing = null));
+      this.flushing ??= this.flushOnce().finally(() => (this.flushing = null));
       await Promise.race([
         this.flushing,
         new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
@@ -93,10 +113,11 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
     this.closed = true;
   }
 
-  private async flushAll(): Promise<void> {
-    while (this.items.length && !this.closed) {
+  private async flushOnce(): Promise<void> {
+    if (this.items.length && !this.closed) {
       const items = this.items;
       this.items = [];
+      this.inFlush = items.length;
       const pairs = items.map((i) => ({ event: i.entry.event, outcome: i.outcome }));
       const s = settle(pairs.map((p) => ({ ...p, route: this.routeOf(p.event.route) })));
       this.flushStartedAt = Date.now();
@@ -120,6 +141,7 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
         await new Promise((r) => setTimeout(r, waitMs));
       } finally {
         this.flushStartedAt = null;
+        this.inFlush = 0;
       }
     }
   }

@@ -19,7 +19,10 @@ export interface DrainOptions {
   stopAfterMs?: number;
   /** stop(): how long in-flight callouts may finish before their rows are handed back, ms (10 s). */
   shutdownGraceMs?: number;
-  /** How long a finished callout waits for others so their outcomes go out in one statement, ms (10). */
+  /**
+   * The longest a finished callout waits for others so their outcomes go out in one statement, ms (25); a
+   * flush goes at once when nothing else is in flight or 100 outcomes wait.
+   */
   settleDelayMs?: number;
   /** Rows claimable and nothing settled (nor claimed) for this long: the drain is stalled, ms (30 s). */
   stallAfterMs?: number;

@@ -105,8 +105,14 @@ export function createServiceMetrics(status: () => Promise<unknown>): ServiceMet
     g.set((s.relay?.lag?.oldestUnpublishedAgeMs ?? 0) / 1000),
   );
   gauge('sluice_relay_enabled', '1 when the Kafka leg is on', [], (g, s) => g.set(s.relay?.enabled ? 1 : 0));
-  gauge('sluice_drain_leader', '1 while this process leads the drain', [], (g, s) =>
-    g.set(s.consumer?.role === 'leader' ? 1 : 0),
+  gauge(
+    'sluice_drain_leader',
+    '1 while this process holds the coordinator lease (relay, planner, recovery sweeps)',
+    [],
+    (g, s) => g.set(s.consumer?.role === 'leader' ? 1 : 0),
+  );
+  gauge('sluice_drain_lanes_held', 'Lanes of the queue this process drains now', [], (g, s) =>
+    g.set(s.consumer?.lanes?.held?.length ?? 0),
   );
   gauge('sluice_drain_state', 'Drain consumer state (1 for the current one)', ['state'], (g, s) => {
     for (const state of CONSUMER_STATES) g.set({ state }, s.consumer?.state === state ? 1 : 0);

@@ -7,6 +7,7 @@ export interface StatusSnapshot {
   consumer?: {
     state?: string;
     role?: string;
+    lanes?: { held?: number[]; total?: number };
     batches?: {
       started: number;
       finished: number;

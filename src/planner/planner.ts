@@ -10,7 +10,8 @@ import { planningPass, type PassResult, type StartedRun } from './pass';
 import { pruneLog } from './planner-log';
 import { activeBackfills } from './backfill/checkpoint';
 import { countActive, finishRun, heartbeatRuns, listRuns, PLANNER_CHANNEL } from './runs';
-import { applyConfig, readSettings, SETTING_ENV, type SettingValues } from './settings';
+import { applyConfig, readSettings, SETTING_ENV } from './settings';
+import type { SettingValues } from './settings-schema';
 
 registerBuiltinHandlers();
 

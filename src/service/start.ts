@@ -263,7 +263,7 @@ async function startComponents(
     publicEndpoints: env.SLUICE_PUBLIC_ENDPOINTS,
     drainStalled: () => drain.stats.stalled,
     ingestRatePerSecond: env.SLUICE_INGEST_RATE_LIMIT,
-    ingestGroup: { maxRequests: env.SLUICE_INGEST_GROUP_MAX },
+    ingestGroup: { maxRequests: env.SLUICE_INGEST_GROUP_MAX, inFlight: env.SLUICE_INGEST_GROUPS_IN_FLIGHT },
     routes: registry,
     planner: {
       registry: new ProcessRegistry(pool, planner.clock, env.SLUICE_TIME_ZONE),

@@ -127,6 +127,35 @@ describe('the sluice CLI: every command has --help and --json, and refuses bad i
     expect(replay.stderr).toMatch(/give --id, --route or --since/);
   });
 
+  it('status and --help through bin/sluice.js load none of kafkajs, typeorm, fastify, zod, pino, axios (their module graphs)', async () => {
+    // What the process required, read from require.cache at exit: a guard on the CLI's start-up time
+    // that does not depend on how busy the machine is.
+    const loaded = async (args: string[]) => {
+      const script = `process.on('exit', () => console.error('LOADED ' + JSON.stringify(Object.keys(require.cache))));
+        process.argv = [process.execPath, 'sluice', ...${JSON.stringify(args)}];
+        require(${JSON.stringify(resolve('bin/sluice.js'))});`;
+      const r = await new Promise<Run>((done) =>
+        execFile(
+          process.execPath,
+          ['-e', script],
+          { env: { ...process.env, ...env }, timeout: 60_000 },
+          (err, stdout, stderr) =>
+            done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const files: string[] = JSON.parse(/LOADED (.*)/.exec(r.stderr)![1]);
+      return new Set(files.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));
+    };
+    const [status, help] = await Promise.all([loaded(['status', '--json']), loaded(['--help'])]);
+    expect(status).toContain('pg');
+    for (const heavy of ['kafkajs', 'typeorm', 'fastify', 'zod', 'pino', 'axios']) {
+      expect(status, `status loads ${heavy}`).not.toContain(heavy);
+      expect(help, `--help loads ${heavy}`).not.toContain(heavy);
+    }
+    expect([...help]).toEqual(['commander']);
+  });
+
   it('dlq list and replay work against a real database, as JSON', async () => {
     await db.pool.query(
       `INSERT INTO event_queue (event_id, route, entity, record_id, op, source, state, attempts, last_error, last_status, done_at)

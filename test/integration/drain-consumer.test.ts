@@ -314,6 +314,7 @@ describe('the drain consumer against a real Postgres and a loopback sink', () =>
     ).toBe(1);
     expect(sink.requests).toHaveLength(200);
     expect(a.drain.stats.state).toBe('standby');
+    await db.pool.query(`UPDATE sluice_lane SET holder = NULL, expires_at = now()`); // for the tests after this one
   });
 
   it('stop(): starts no new callouts, lets those in flight finish within the grace, and leaves nothing claimed', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { QueryConfig } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroupCommitter } from '../../src/capture/group-commit';
 import type { Queryable } from '../../src/db/pool';
@@ -12,6 +13,8 @@ describe('group commit of pushes and webhooks (real Postgres)', () => {
   /** Every statement the committer sent that writes a group, with its number of items. */
   let groups: number[];
   let spy: Queryable;
+  /** While set, group statements wait for it before they run (a group held in flight). */
+  let gate: Promise<void> | null = null;
   let seq = 0;
 
   beforeAll(async () => {
@@ -25,9 +28,14 @@ describe('group commit of pushes and webhooks (real Postgres)', () => {
       }),
     ]);
     spy = {
-      query: ((text: string, params: unknown[]) => {
-        if (text.includes('sluice_enqueue(')) groups.push((params[0] as unknown[]).length);
-        return db.pool.query(text, params);
+      // The group statement is a named one (a query config); the others are text and values.
+      query: ((q: string | QueryConfig, params?: unknown[]) => {
+        const [text, values] = typeof q === 'string' ? [q, params] : [q.text, q.values];
+        if (text.includes('sluice_enqueue(')) {
+          groups.push((values![0] as unknown[]).length);
+          if (gate) return gate.then(() => db.pool.query(q as string, params));
+        }
+        return db.pool.query(q as string, params);
       }) as Queryable['query'],
     };
   });
@@ -69,6 +77,60 @@ describe('group commit of pushes and webhooks (real Postgres)', () => {
     const later = Array.from({ length: 5 }, () => gc.submit(item()));
     await Promise.all([first, ...later]);
     expect(groups).toEqual([1, 5]);
+  });
+
+  it('a second group is written while the first is in flight, cut before a request naming a record or delivery id of the first; that one waits for its commit', async () => {
+    groups = [];
+    let release!: () => void;
+    gate = new Promise((r) => (release = r));
+    const gc = new GroupCommitter(spy);
+    try {
+      const hook = (id: string, delivery: string) =>
+        item({ ids: [id], source: 'webhook:pipe', delivery: { source: 'pipe', id: delivery } });
+      const a = hook('pipe-x', 'pipe-d1');
+      const pa = gc.submit(a);
+      await new Promise((r) => setImmediate(r)); // a's group is in flight, held by the gate
+      const b = item({ ids: ['pipe-y'] });
+      const c = item({ ids: ['pipe-x'], sharedPayload: '{"v":2}' }); // a's record
+      const d = hook('pipe-z', 'pipe-d1'); // a's delivery id
+      const e = item({ ids: ['pipe-w'] });
+      const [pb, pc, pd, pe] = [b, c, d, e].map((i) => gc.submit(i));
+      await new Promise((r) => setImmediate(r));
+      // b went as a second group; c (and everything after it, in arrival order) waits for a's commit.
+      expect(groups).toEqual([1, 1]);
+      release();
+      const out = await Promise.all([pa, pb, pc, pd, pe]);
+      expect(groups).toEqual([1, 1, 3]);
+      expect(out[3]).toEqual({ ticket: a.ticket, accepted: 1, duplicate: true });
+      const log = await db.pool.query<{ ticket: string }>(
+        `SELECT ticket FROM event_log WHERE record_id = 'pipe-x' ORDER BY id`,
+      );
+      expect(log.rows.map((r) => r.ticket)).toEqual([a.ticket, c.ticket]);
+      expect(await count(db.pool, `SELECT count(*) AS n FROM event_log WHERE record_id = 'pipe-z'`)).toBe(0);
+    } finally {
+      gate = null;
+      release();
+    }
+  });
+
+  it('with inFlight 1 the next group waits for the commit of the one in flight', async () => {
+    groups = [];
+    let release!: () => void;
+    gate = new Promise((r) => (release = r));
+    const gc = new GroupCommitter(spy, { inFlight: 1 });
+    try {
+      const first = gc.submit(item());
+      await new Promise((r) => setImmediate(r));
+      const later = Array.from({ length: 3 }, () => gc.submit(item()));
+      await new Promise((r) => setImmediate(r));
+      expect(groups).toEqual([1]);
+      release();
+      await Promise.all([first, ...later]);
+      expect(groups).toEqual([1, 3]);
+    } finally {
+      gate = null;
+      release();
+    }
   });
 
   it('caps a group at maxRequests and at maxIds (a bigger request goes alone)', async () => {

@@ -1,12 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import {
-  readSettings,
-  SettingsPatchSchema,
-  SettingsViewSchema,
-  updateSettings,
-} from '../../planner/settings';
+import { readSettings, updateSettings } from '../../planner/settings';
+import { SettingsPatchSchema, SettingsViewSchema } from '../../planner/settings-schema';
 import { parseOr400, schemas } from '../validate';
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

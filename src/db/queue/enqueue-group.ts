@@ -37,9 +37,11 @@ export interface GroupOutcome {
 export async function enqueueGroup(db: Queryable, items: GroupItem[]): Promise<GroupOutcome[]> {
   const plan = planCalls(items);
   const col = <T>(f: (c: Call) => T) => plan.calls.map(f);
-  const out = await rows<{ claimed_ticket: string | null; claimed_accepted: number | null; live: boolean }>(
-    db,
-    `WITH item AS (
+  // A named statement: each connection parses and plans it once, not once per group.
+  const out = (
+    await db.query<{ claimed_ticket: string | null; claimed_accepted: number | null; live: boolean }>({
+      name: 'sluice_enqueue_group',
+      text: `WITH item AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[])
          WITH ORDINALITY AS i(ticket, d_source, d_id, d_accepted, ord)
      ),
@@ -74,22 +76,23 @@ export async function enqueueGroup(db: Queryable, items: GroupItem[]): Promise<G
      )
      SELECT v.claimed_ticket, v.claimed_accepted, v.live, (SELECT count(*) FROM enqueued) AS calls
        FROM verdict v ORDER BY v.ord`,
-    [
-      items.map((i) => i.ticket),
-      items.map((i) => i.delivery?.source ?? null),
-      items.map((i) => i.delivery?.id ?? null),
-      items.map((i) => distinct(i)),
-      plan.ids,
-      plan.itemOf,
-      plan.payloads,
-      col((c) => c.entity),
-      col((c) => c.op),
-      col((c) => c.source),
-      col((c) => c.lo),
-      col((c) => c.hi),
-      col((c) => c.shared),
-    ],
-  );
+      values: [
+        items.map((i) => i.ticket),
+        items.map((i) => i.delivery?.source ?? null),
+        items.map((i) => i.delivery?.id ?? null),
+        items.map((i) => distinct(i)),
+        plan.ids,
+        plan.itemOf,
+        plan.payloads,
+        col((c) => c.entity),
+        col((c) => c.op),
+        col((c) => c.source),
+        col((c) => c.lo),
+        col((c) => c.hi),
+        col((c) => c.shared),
+      ],
+    })
+  ).rows;
   const outcomes: (GroupOutcome | null)[] = items.map((item, k) => {
     const r = out[k];
     if (r.live) {

@@ -3,6 +3,7 @@ import { rows } from '../../db/pool';
 import { coerceError, SluiceError } from '../../lib/errors';
 import { closeCheckpoint, openCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import type { BackfillCaller } from './access';
+import { BACKFILL_DEFAULTS } from './defaults';
 import { badInput, resolveTarget } from './target';
 
 export interface BackfillOptions {
@@ -48,13 +49,6 @@ export interface BackfillResult extends BackfillProgress {
   status: 'done' | 'failed';
   error: string | null;
 }
-
-export const BACKFILL_DEFAULTS = {
-  page: 500,
-  threads: 8,
-  warnAfterMs: 20 * 60_000,
-  stopAfterMs: 60 * 60_000,
-};
 
 interface Page {
   seq: number;
