@@ -21,7 +21,9 @@ describe('the claim', () => {
   });
   beforeEach(async () => {
     await db.pool.query('TRUNCATE event_queue');
-    await db.pool.query(`UPDATE sluice_lane SET holder = 'me', term = 1, expires_at = now() + interval '1 hour'`);
+    await db.pool.query(
+      `UPDATE sluice_lane SET holder = 'me', term = 1, expires_at = now() + interval '1 hour'`,
+    );
   });
   afterAll(async () => {
     await drainPool?.end();
@@ -145,7 +147,7 @@ describe('the claim', () => {
     expect(claimed.filter((r) => r.route === 'archive')).toHaveLength(5);
   });
 
-  it("claims nothing from a lane whose term moved on, or that another holder has, or whose lease expired", async () => {
+  it('claims nothing from a lane whose term moved on, or that another holder has, or whose lease expired', async () => {
     await rows('crm', 5);
     const o = { limit: 5, routes: routes('crm'), leaseMs: 1000 };
     expect(await claim(drainPool, { ...o, holder: 'me', ...allLanes(2) })).toEqual([]);
@@ -160,7 +162,14 @@ describe('the claim', () => {
       `UPDATE event_queue SET lane = id % 4 RETURNING lane`,
     );
     expect(lanes.rowCount).toBe(40);
-    const claimed = await claim(drainPool, { limit: 40, routes: routes('crm'), holder: 'me', lanes: [1, 3], terms: [1, 1], leaseMs: 1000 });
+    const claimed = await claim(drainPool, {
+      limit: 40,
+      routes: routes('crm'),
+      holder: 'me',
+      lanes: [1, 3],
+      terms: [1, 1],
+      leaseMs: 1000,
+    });
     expect(claimed.length).toBe(20);
     expect(new Set(claimed.map((r) => r.lane))).toEqual(new Set([1, 3]));
   });

@@ -14,12 +14,17 @@ describe('assignLanes (rendezvous hashing with bounded load)', () => {
     expect(assignLanes(['solo'], 32).get('solo')).toEqual(Array.from({ length: 32 }, (_, i) => i));
   });
 
-  it.each([2, 3, 4, 5, 7, 10])('gives each of %i instances every lane exactly once, shares within one lane', (n) => {
-    const m = assignLanes(ids(n), 32);
-    expect(flat(m)).toEqual(Array.from({ length: 32 }, (_, i) => i));
-    const sizes = [...m.values()].map((l) => l.length);
-    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(Math.ceil(32 / n) - Math.floor(32 / n));
-  });
+  it.each([2, 3, 4, 5, 7, 10])(
+    'gives each of %i instances every lane exactly once, shares within one lane',
+    (n) => {
+      const m = assignLanes(ids(n), 32);
+      expect(flat(m)).toEqual(Array.from({ length: 32 }, (_, i) => i));
+      const sizes = [...m.values()].map((l) => l.length);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(
+        Math.ceil(32 / n) - Math.floor(32 / n),
+      );
+    },
+  );
 
   it('is the same whatever order the instances are listed in, and ignores duplicates', () => {
     const list = ids(4);

@@ -5,7 +5,8 @@ import { enqueueFunction as filteredEnqueue } from './0011-route-filter';
 export const DEFAULT_LANES = 32;
 
 /** 0011's INSERT into event_queue, which gets the row's lane. */
-const INSERT_COLUMNS = 'INSERT INTO event_queue (event_id, route, entity, record_id, op, source, payload, occurred_at, ticket)';
+const INSERT_COLUMNS =
+  'INSERT INTO event_queue (event_id, route, entity, record_id, op, source, payload, occurred_at, ticket)';
 const INSERT_VALUES =
   'SELECT t.event_id, t.route, p_entity, t.record_id, p_op, p_source, coalesce(t.payload, p_payload), t.occurred_at, t.ticket\n';
 const DECLARE_LINE = 'DECLARE n integer;\n';
@@ -20,7 +21,10 @@ const enqueueFunction = (laned: boolean) => {
     if (!sql.includes(part)) throw new Error('0017: the enqueue function of 0011 changed');
   return laned
     ? sql
-        .replace(DECLARE_LINE, 'DECLARE n integer;\n        v_lanes integer := (SELECT count(*) FROM sluice_lane);\n')
+        .replace(
+          DECLARE_LINE,
+          'DECLARE n integer;\n        v_lanes integer := (SELECT count(*) FROM sluice_lane);\n',
+        )
         .replace(INSERT_COLUMNS, `${INSERT_COLUMNS.slice(0, -1)}, lane)`)
         .replace(
           INSERT_VALUES,
