@@ -54,7 +54,7 @@ export function bannerLines(b: BannerInfo): string[] {
           'NONE: pushes are accepted and published, but delivered nowhere. Copy sluice.config.example.json to ' +
             'sluice.config.json (or set SLUICE_CONFIG) and restart.',
         )
-      : `${b.routes.count} from ${b.routes.configPath ? show(b.routes.configPath) : 'the config'} (read at start: restart to change them)`;
+      : `${b.routes.count} from ${b.routes.configPath ? show(b.routes.configPath) : 'the config'} (reloaded when the file changes, or on SIGHUP)`;
   return [
     '',
     `${bold('Sluice is up')} on ${b.url}   (pid ${b.pid}, instance ${b.instance})`,

@@ -104,7 +104,7 @@ export async function deleteRoute(
       409,
       'route_has_rows',
       `route "${name}" has ${out.busy.pending} waiting and ${out.busy.running} running rows; ` +
-        'delete with force to dead-letter the waiting ones (replayable), or pause it and let them drain',
+        'delete with force to dead-letter the waiting ones (replayable), or let them be delivered first (a paused route keeps them waiting)',
       out.busy,
     );
   audit(o.log, 'deleted', name, o.by, { deadLettered: out.deadLettered, running: out.running });

@@ -6,11 +6,14 @@ import { autoDisableRoute } from './admin';
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
 
-/** How often the leader checks, ms: a quarter of the shortest `disableAfter`, between 250 ms and 30 s. */
+/**
+ * How often the leader checks, ms: a quarter of the shortest `disableAfter`, between 250 ms and 5 s (the next
+ * check is scheduled after a pass, so a route added later with a short `disableAfter` waits at most 5 s).
+ */
 export function checkEveryMs(routes: Iterable<RouteConfig>): number {
   let shortest = Infinity;
   for (const r of routes) shortest = Math.min(shortest, disableAfterMs(r) ?? Infinity);
-  return Math.max(250, Math.min(30_000, Math.floor(shortest / 4)));
+  return Math.max(250, Math.min(5_000, Math.floor(shortest / 4)));
 }
 
 /**

@@ -147,9 +147,10 @@ describe('a shared payload crosses to Postgres once', () => {
   it('push and webhook send one copy of a 50 KB payload for 1,000 ids, and every row carries it', async () => {
     const sent: unknown[][] = [];
     const spy: Queryable = {
-      query: ((text: string, params: unknown[]) => {
-        sent.push(params ?? []);
-        return db.pool.query(text, params);
+      // Text and values, or a query config (the group statement is a named, prepared one).
+      query: ((q: string | { text: string; values?: unknown[] }, params?: unknown[]) => {
+        sent.push((typeof q === 'string' ? params : q.values) ?? []);
+        return typeof q === 'string' ? db.pool.query(q, params) : db.pool.query(q);
       }) as Queryable['query'],
     };
     const payload = payloadOf(50_000);
