@@ -161,13 +161,7 @@ export class LaneKeeper extends EventEmitter<{ changed: [LaneView] }> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.ticking;
-    const lanes = [...this.held.keys()];
-    this.held.clear();
-    this.leaving.clear();
-    this.deadline = 0;
-    await leaseLanes(this.pool, this.holder, [], lanes, this.options.ttlMs).catch(() => undefined);
-    await leaveInstance(this.pool, this.holder).catch(() => undefined);
-    this.emit('changed', this.view);
+    await this.giveUpAll();
   }
 
   /**
@@ -177,6 +171,11 @@ export class LaneKeeper extends EventEmitter<{ changed: [LaneView] }> {
    */
   async resign(): Promise<void> {
     this.holdOffUntil = Date.now() + this.options.ttlMs;
+    await this.giveUpAll();
+  }
+
+  /** Claims stop at once; every lane is released and the instance row deleted (failures only mean expiry). */
+  private async giveUpAll(): Promise<void> {
     const lanes = [...this.held.keys()];
     this.held.clear();
     this.leaving.clear();
