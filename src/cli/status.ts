@@ -17,6 +17,7 @@ export function registerStatus(program: Command): void {
         { countActive },
         { readSettings },
         { lanesStatus },
+        { listStoredRoutes },
       ] = await Promise.all([
         import('../db/capture/backlog.js'),
         import('../db/outbox/lag.js'),
@@ -25,9 +26,10 @@ export function registerStatus(program: Command): void {
         import('../planner/runs.js'),
         import('../planner/settings.js'),
         import('../db/lease/lane-sql.js'),
+        import('../db/routes/read-routes.js'),
       ]);
       await withPool(async (pool) => {
-        const [queue, lag, capture, active, backfills, settings, lanes] = await Promise.all([
+        const [queue, lag, capture, active, backfills, settings, lanes, routes] = await Promise.all([
           queueCounts(pool),
           relayLag(pool),
           captureBacklog(pool),
@@ -35,14 +37,19 @@ export function registerStatus(program: Command): void {
           activeBackfills(pool),
           readSettings(pool),
           lanesStatus(pool),
+          listStoredRoutes(pool),
         ]);
         const planner = { active, maxActive: settings.maxActive, backfills };
         const unheld = lanes.lanes.filter((l) => !l.holder).length;
-        output(opts.json, { queue, capture, relay: lag, planner, lanes }, () =>
+        const paused = routes
+          .filter((r) => r.paused)
+          .map((r) => ({ name: r.name, by: r.pausedBy, at: r.pausedAt }));
+        output(opts.json, { queue, capture, relay: lag, planner, lanes, paused }, () =>
           [
             `pending ${queue.byState.pending}  running ${queue.byState.running}  done ${queue.byState.done}  dead ${queue.byState.dead}`,
             `oldest pending: ${queue.oldestPendingAgeMs === null ? '-' : `${Math.round(queue.oldestPendingAgeMs)} ms`}`,
             `capture: ${capture.changes} change(s) not yet fanned out`,
+            `routes: ${routes.length}${paused.length ? `; paused (their rows wait): ${paused.map((p) => `${p.name} by ${p.by ?? '?'}`).join(', ')}` : ''}`,
             `relay: ${lag.unpublished} unpublished`,
             `instances: ${lanes.instances.length ? lanes.instances.map((i) => `${i.id} (${i.lanes.length} lanes)`).join(', ') : 'none running'}` +
               `; ${lanes.total} lanes${unheld ? `, ${unheld} held by nobody` : ''}`,

@@ -33,7 +33,7 @@ describe('sluice routes (CLI)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('add, list, pause, resume and delete a route; the version moves on every change', async () => {
+  it('add, list, pause (shown by sluice status), resume and delete a route; the version moves on every change', async () => {
     const route = {
       name: 'crm',
       match: { entity: 'account' },
@@ -66,6 +66,8 @@ describe('sluice routes (CLI)', () => {
     });
     // Secrets in options never leave the database through list/show.
     expect(view.config.options.secret).toBe('[masked]');
+    // `sluice status` says why the route's rows wait.
+    expect((await sluice(db.url, ['status'])).out).toMatch(/paused \(their rows wait\): crm by cli/);
     expect((await sluice(db.url, ['routes', 'resume', 'crm'])).out).toContain('route crm resumed');
     const show = await sluice(db.url, ['routes', 'show', 'crm']);
     expect(JSON.parse(show.out)).toMatchObject({ name: 'crm', paused: false });
