@@ -21,16 +21,15 @@ export async function beatInstance(
 ): Promise<InstanceBeat> {
   const res = await db.query<{ live: string[] | null; lanes: string }>({
     ...(timeoutMs && { query_timeout: timeoutMs }),
+    // A data-modifying WITH runs once whether or not the SELECT reads it.
     text: `WITH me AS (
        INSERT INTO sluice_instance AS i (id, expires_at, info)
        VALUES ($1, now() + make_interval(secs => $2::float8 / 1000), $3)
        ON CONFLICT (id) DO UPDATE SET seen_at = now(), expires_at = excluded.expires_at, info = excluded.info
-       RETURNING 1
      )
      SELECT (SELECT array_agg(id ORDER BY id) FROM (
                SELECT id FROM sluice_instance WHERE expires_at > now() AND id <> $1 UNION ALL SELECT $1) x) AS live,
-            (SELECT count(*) FROM sluice_lane) AS lanes,
-            (SELECT count(*) FROM me) AS registered`,
+            (SELECT count(*) FROM sluice_lane) AS lanes`,
     values: [id, ttlMs, JSON.stringify(info)],
   });
   const row = res.rows[0];
@@ -98,17 +97,6 @@ export async function releaseLaneRows(
     [holder, lanes, keep],
   );
   return res.rowCount ?? 0;
-}
-
-/** Every lane's lease as it stands, for status. */
-export async function readLanes(
-  db: Queryable,
-): Promise<Array<{ lane: number; holder: string | null; term: number; live: boolean }>> {
-  const list = await rows<{ lane: number; holder: string | null; term: string; live: boolean }>(
-    db,
-    `SELECT lane, holder, term, expires_at > now() AS live FROM sluice_lane ORDER BY lane`,
-  );
-  return list.map((r) => ({ ...r, term: Number(r.term) }));
 }
 
 /**
