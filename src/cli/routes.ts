@@ -20,16 +20,16 @@ const line = (v: RouteView) => {
     : v.closed === 'window'
       ? `outside its window until ${v.window?.nextOpenAt}`
       : 'open';
+  const failing = v.failing
+    ? `  failing since ${v.failing.since}${v.failing.disablesAt ? `, auto-disabled at ${v.failing.disablesAt}` : ''}`
+    : '';
   const c = v.config as { connector: string; match: { entity: string } };
-  return `${v.name}  ${c.connector} ${c.match.entity}  ${state}  (${v.origin}, changed by ${v.updatedBy})`;
+  return `${v.name}  ${c.connector} ${c.match.entity}  ${state}${failing}  (${v.origin}, changed by ${v.updatedBy})`;
 };
 
 async function views(name?: string): Promise<RouteView[]> {
-  const [{ listStoredRoutes }, { routeView }] = await Promise.all([
-    import('../db/routes/read-routes.js'),
-    import('../routes/view.js'),
-  ]);
-  return withPool(async (pool) => (await listStoredRoutes(pool, name)).map((s) => routeView(s, Date.now())));
+  const { readRouteViews } = await import('../routes/read-views.js');
+  return withPool((pool) => readRouteViews(pool, name));
 }
 
 function readRoute(path: string): unknown {

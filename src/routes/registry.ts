@@ -98,8 +98,9 @@ export class RouteRegistry implements Component {
     return closed;
   }
 
-  views(now: Date): RouteView[] {
-    return [...this.stored.values()].map((s) => routeView(s, now.getTime()));
+  /** `clocks`: the failure clocks read just now (failureClocks), since the registry does not track them. */
+  views(now: Date, clocks = new Map<string, Date>()): RouteView[] {
+    return [...this.stored.values()].map((s) => routeView(s, now.getTime(), clocks.get(s.name)));
   }
 
   /** Re-applies the route file (a reload); the caller has validated it. */

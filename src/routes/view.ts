@@ -1,4 +1,4 @@
-import type { RouteConfig } from '../config/route-schema';
+import { disableAfterMs, type RouteConfig } from '../config/route-schema';
 import type { StoredRoute } from '../db/routes/read-routes';
 import { isOpen, nextOpen } from './window';
 
@@ -13,6 +13,11 @@ export interface RouteView {
   closed: 'paused' | 'window' | null;
   /** Its delivery window now: open or not, and when it next opens (null while open). */
   window: { timeZone: string; open: boolean; nextOpenAt: string | null } | null;
+  /**
+   * Its failure clock: every attempt has failed since `since`; `disablesAt` is when auto-disable pauses it
+   * (since + disableAfter; null when `disableAfter` is off or it is already paused). Null: not failing.
+   */
+  failing: { since: string; disablesAt: string | null } | null;
   updatedBy: string;
   updatedAt: string;
   createdAt: string;
@@ -41,7 +46,21 @@ export function windowState(config: Pick<RouteConfig, 'window'>, now: number): R
   };
 }
 
-export function routeView(s: StoredRoute, now: number): RouteView {
+export function failingState(
+  config: Pick<RouteConfig, 'disableAfter'>,
+  paused: boolean,
+  since: Date | undefined,
+): RouteView['failing'] {
+  if (!since) return null;
+  const after = disableAfterMs(config);
+  return {
+    since: since.toISOString(),
+    disablesAt: after === null || paused ? null : new Date(since.getTime() + after).toISOString(),
+  };
+}
+
+/** `failingSince`: the route's failure clock (failureClocks in db/routes/route-health.ts), if running. */
+export function routeView(s: StoredRoute, now: number, failingSince?: Date): RouteView {
   const config = s.config as RouteConfig;
   const window = windowState(config, now);
   return {
@@ -52,6 +71,7 @@ export function routeView(s: StoredRoute, now: number): RouteView {
     pausedBy: s.pausedBy,
     closed: s.paused ? 'paused' : window && !window.open ? 'window' : null,
     window,
+    failing: failingState(config, s.paused, failingSince),
     updatedBy: s.updatedBy,
     updatedAt: s.updatedAt.toISOString(),
     createdAt: s.createdAt.toISOString(),

@@ -4,6 +4,7 @@ import type { CaptureFanOut } from '../capture/fan-out';
 import { captureBacklog } from '../db/capture/backlog';
 import { lanesStatus } from '../db/lease/lane-sql';
 import { relayLag } from '../db/outbox/lag';
+import { failureClocks } from '../db/routes/route-health';
 import { queueCounts } from '../db/queue/counts';
 import type { Drain } from '../drain/drain';
 import type { Pruner } from '../drain/pruner';
@@ -27,12 +28,13 @@ export interface StatusSources {
 
 /** The /v1/status document. Secrets (route options, keys) never appear here. */
 export async function buildStatus(s: StatusSources) {
-  const [queue, lag, backlog, planner, lanes] = await Promise.all([
+  const [queue, lag, backlog, planner, lanes, clocks] = await Promise.all([
     queueCounts(s.pool),
     relayLag(s.pool),
     captureBacklog(s.pool),
     s.planner.status(),
     lanesStatus(s.pool),
+    failureClocks(s.pool),
   ]);
   const breakers: Record<string, unknown> = {};
   for (const [name, caller] of s.callers) {
@@ -45,14 +47,22 @@ export async function buildStatus(s: StatusSources) {
   }
   const now = new Date();
   const routes: Record<string, unknown> = {};
-  for (const v of s.routes?.views(now) ?? [])
+  const failing: string[] = [];
+  for (const v of s.routes?.views(now, clocks) ?? []) {
     routes[v.name] = {
       origin: v.origin,
       closed: v.closed,
       paused: v.paused,
       ...(v.paused && { pausedAt: v.pausedAt, pausedBy: v.pausedBy }),
       ...(v.window && { window: v.window }),
+      ...(v.failing && { failing: v.failing }),
     };
+    if (v.failing && !v.paused)
+      failing.push(
+        `route ${v.name} has failed every attempt since ${v.failing.since}` +
+          (v.failing.disablesAt ? `: auto-disable pauses it at ${v.failing.disablesAt}` : ''),
+      );
+  }
   const closed = Object.entries(routes).filter(([, r]) => (r as { closed: unknown }).closed);
   return {
     instance: s.instance,
@@ -67,6 +77,7 @@ export async function buildStatus(s: StatusSources) {
       ...closed
         .filter(([, r]) => (r as { paused: boolean }).paused)
         .map(([name]) => `route ${name} is paused: its rows wait until it is resumed`),
+      ...failing,
     ],
     queue: { ...queue.byState, oldestPendingAgeMs: queue.oldestPendingAgeMs, byRoute: queue.byRoute },
     // Trigger captures committed but not yet turned into events (normally a few milliseconds' worth).

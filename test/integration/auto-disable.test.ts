@@ -66,12 +66,22 @@ describe('auto-disable: a route whose every attempt failed for disableAfter is p
   const push = async (entity: string, ids: string[]) =>
     expect((await api(svc, 'POST', '/v1/events', { entity, op: 'update', ids })).status).toBe(202);
 
-  it('a route whose sink always answers 500 is paused after 2 s, by auto-disable, and the route-disabled alert reaches the alerts sink; a route that succeeded in between is not', async () => {
+  it('a route whose sink always answers 500 shows its failure clock (since, disablesAt = since + 2 s) in GET /v1/routes and a status warning, is paused after 2 s by auto-disable, and the route-disabled alert reaches the alerts sink; a route that succeeded in between is not', async () => {
     await push('down', ['d1', 'd2', 'd3']);
     await push(
       'wobbly',
       Array.from({ length: 40 }, (_, i) => `w${i}`),
     );
+    const status = await waitFor(async () => {
+      const st = (await api(svc, 'GET', '/v1/status')).body;
+      return st.routes.down.failing && !st.routes.down.paused && st;
+    }, 'status shows the failure clock of route down before it is paused');
+    const clock = status.routes.down.failing;
+    expect(new Date(clock.disablesAt).getTime() - new Date(clock.since).getTime()).toBe(2000);
+    expect(status.warnings).toContainEqual(
+      `route down has failed every attempt since ${clock.since}: auto-disable pauses it at ${clock.disablesAt}`,
+    );
+    expect((await route('down')).failing.since).toBe(clock.since);
     const paused = await waitFor(
       async () => {
         const r = await route('down');
@@ -81,6 +91,7 @@ describe('auto-disable: a route whose every attempt failed for disableAfter is p
       { timeoutMs: 20_000 },
     );
     expect(paused).toMatchObject({ paused: true, pausedBy: 'auto-disable', closed: 'paused' });
+    expect(paused.failing).toEqual({ since: clock.since, disablesAt: null });
     // Paused no earlier than disableAfter after its first failed attempt, and nothing ever succeeded.
     const [{ first, ok }] = (
       await db.pool.query(

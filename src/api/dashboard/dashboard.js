@@ -217,8 +217,20 @@ function renderLanes(l) {
   );
 }
 
-// A paused route, or one outside its delivery window (with when it opens): its rows wait.
+// A paused route, or one outside its delivery window (with when it opens): its rows wait. A route whose
+// every attempt fails: since when, and when auto-disable pauses it.
 function routeState(r) {
+  if (r && !r.closed && r.failing) {
+    const at = r.failing.disablesAt;
+    return el(
+      'span',
+      {
+        class: 'badge bad',
+        title: `every attempt failed since ${r.failing.since}${at ? `; auto-disabled at ${at}` : ''}`,
+      },
+      'failing',
+    );
+  }
   if (!r || !r.closed) return '';
   if (r.closed === 'paused')
     return el('span', { class: 'badge warn', title: `paused by ${r.pausedBy} at ${r.pausedAt}` }, 'paused');

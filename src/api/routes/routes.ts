@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { NameSchema, RouteSchema } from '../../config/route-schema';
-import { listStoredRoutes } from '../../db/routes/read-routes';
 import { createRoute, deleteRoute, patchRoute, pauseRoute, type Refusal } from '../../routes/admin';
 import type { RouteRegistry } from '../../routes/registry';
-import { routeView } from '../../routes/view';
+import { readRouteViews } from '../../routes/read-views';
 import { ErrorBody, sendError } from '../errors';
 import { parseOr400, schemas } from '../validate';
 
@@ -24,6 +23,10 @@ const RouteViewSchema = z.object({
   pausedBy: z.string().nullable(),
   closed: z.enum(['paused', 'window']).nullable(),
   window: z.object({ timeZone: z.string(), open: z.boolean(), nextOpenAt: z.string().nullable() }).nullable(),
+  failing: z
+    .object({ since: z.string(), disablesAt: z.string().nullable() })
+    .nullable()
+    .describe('every attempt has failed since `since`; auto-disable pauses the route at `disablesAt`'),
   updatedBy: z.string(),
   updatedAt: z.string(),
   createdAt: z.string(),
@@ -43,8 +46,8 @@ export interface RoutesApiDeps {
 /** /v1/routes: the live routes, changed without a restart (policy in routes/admin.ts). */
 export function routesRoutes(app: FastifyInstance, deps: RoutesApiDeps) {
   const view = async (name: string) => {
-    const [s] = await listStoredRoutes(deps.pool, name);
-    return s ? routeView(s, Date.now()) : null;
+    const [v] = await readRouteViews(deps.pool, name);
+    return v ?? null;
   };
   const refused = (reply: FastifyReply, r: Refusal) =>
     sendError(reply, r.refused.status, r.refused.code, r.refused.message, r.refused.details);
@@ -65,7 +68,7 @@ export function routesRoutes(app: FastifyInstance, deps: RoutesApiDeps) {
       tags: ['routes'],
       response: { 200: z.object({ items: z.array(RouteViewSchema) }) },
     }),
-    async () => ({ items: (await listStoredRoutes(deps.pool)).map((s) => routeView(s, Date.now())) }),
+    async () => ({ items: await readRouteViews(deps.pool) }),
   );
 
   app.get(

@@ -8,6 +8,15 @@ export interface FailingRoute {
   failingMs: number;
 }
 
+/** Every route's running failure clock (paused routes too): route -> the first failure since its last success. */
+export async function failureClocks(db: Queryable): Promise<Map<string, Date>> {
+  const result = await rows<{ route: string; failing_since: Date }>(
+    db,
+    'SELECT route, failing_since FROM sluice_route_health WHERE failing_since IS NOT NULL',
+  );
+  return new Map(result.map((r) => [r.route, r.failing_since]));
+}
+
 /** Routes with a running failure clock that are not paused (sluice_route_health, written by the settle). */
 export async function failingRoutes(db: Queryable): Promise<FailingRoute[]> {
   const result = await rows<{ route: string; failing_since: Date; failing_ms: number }>(
