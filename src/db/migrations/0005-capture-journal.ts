@@ -1,72 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * The capture journal: a captured table's trigger writes one row per statement here (the record ids,
- * and row images only where it must: deletes, or tables captured with `--payload exact`), in the
- * writer's transaction. sluice_fan_out_captures() turns journal rows into event_log + event_queue rows
- * through sluice_enqueue, a few milliseconds after commit, off the writer's path: fanning out in the
- * trigger cost 4-6x the UPDATE it rode on (one indexed event_log row plus one indexed event_queue row per
- * change, plus a jsonb image of every row).
- *
- * Order: fan-out takes journal rows in id order, one fan-out at a time (an advisory lock). For any one
- * record that is commit order: a later change to a record waits on the earlier one's row lock, so its
- * journal id is drawn after the earlier transaction committed.
- */
-export class CaptureJournal1000000000005 implements MigrationInterface {
-  name = 'CaptureJournal1000000000005';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE TABLE sluice_capture_batch (
-        id           bigserial PRIMARY KEY,
-        schema_name  text NOT NULL,
-        table_name   text NOT NULL,
-        entity       text NOT NULL,
-        op           text NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
-        source       text NOT NULL,
-        ids          text[] NOT NULL,
-        -- cardinality(ids), kept so that counting and slicing never read the (out-of-line) arrays.
-        size         integer NOT NULL,
-        -- Row images taken in the trigger; NULL: read from the table at fan-out.
-        payloads     jsonb[],
-        -- How many ids are already fanned out (a big statement goes out in slices).
-        done         integer NOT NULL DEFAULT 0,
-        captured_at  timestamptz NOT NULL DEFAULT now()
-      );
-      -- Short-lived rows: compressing the arrays would cost the writer more than the bytes it saves.
-      ALTER TABLE sluice_capture_batch ALTER ids SET STORAGE EXTERNAL, ALTER payloads SET STORAGE EXTERNAL;
-
-      -- latest: the payload is the row as it is at fan-out (at least as new as the change; NULL if it is
-      -- gone by then). exact: the row image is taken in the trigger, which costs the writer more.
-      ALTER TABLE sluice_capture ADD COLUMN payload text NOT NULL DEFAULT 'latest'
-        CHECK (payload IN ('latest', 'exact'));
-      ALTER TABLE sluice_capture ADD COLUMN rows_function text;
-    `);
-    await q.query(`
-      -- One call of sluice_enqueue for captured changes of one table and op; without row images (payload
-      -- latest) they are read now through the table's row reader, made by capture add (gone if the capture
-      -- was removed since: the changes then go out without a payload).
-      CREATE FUNCTION sluice_capture_enqueue(p_schema text, p_table text, p_entity text, p_op text, p_source text,
-                                             p_ids text[], p_images jsonb[])
-      RETURNS void LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $fn$
-      DECLARE
-        fn text;
-        images jsonb[] := p_images;
-      BEGIN
-        IF images IS NULL AND p_op <> 'delete' THEN
-          SELECT format('%I.%I', ns.nspname, p.proname) INTO fn
-            FROM sluice_capture c JOIN pg_proc p ON p.proname = c.rows_function
-            JOIN pg_namespace ns ON ns.oid = p.pronamespace
-           WHERE c.schema_name = p_schema AND c.table_name = p_table LIMIT 1;
-          IF fn IS NOT NULL THEN
-            EXECUTE format('SELECT %s($1)', fn) INTO images USING p_ids;
-          END IF;
-        END IF;
-        PERFORM sluice_enqueue(p_entity, p_op, p_source, p_ids, images, NULL, false);
-      END
-      $fn$;
-
-      CREATE FUNCTION sluice_fan_out_captures(p_max integer DEFAULT 10000)
+/** 0005's fan-out of the capture journal (0016 restores it on the way down). */
+export const fanOutFunction = `      CREATE FUNCTION sluice_fan_out_captures(p_max integer DEFAULT 10000)
       RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $fn$
       DECLARE
         b record;
@@ -131,7 +66,76 @@ export class CaptureJournal1000000000005 implements MigrationInterface {
         RETURN total;
       END
       $fn$;
+`;
+
+/**
+ * The capture journal: a captured table's trigger writes one row per statement here (the record ids,
+ * and row images only where it must: deletes, or tables captured with `--payload exact`), in the
+ * writer's transaction. sluice_fan_out_captures() turns journal rows into event_log + event_queue rows
+ * through sluice_enqueue, a few milliseconds after commit, off the writer's path: fanning out in the
+ * trigger cost 4-6x the UPDATE it rode on (one indexed event_log row plus one indexed event_queue row per
+ * change, plus a jsonb image of every row).
+ *
+ * Order: fan-out takes journal rows in id order, one fan-out at a time (an advisory lock). For any one
+ * record that is commit order: a later change to a record waits on the earlier one's row lock, so its
+ * journal id is drawn after the earlier transaction committed.
+ */
+
+export class CaptureJournal1000000000005 implements MigrationInterface {
+  name = 'CaptureJournal1000000000005';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE sluice_capture_batch (
+        id           bigserial PRIMARY KEY,
+        schema_name  text NOT NULL,
+        table_name   text NOT NULL,
+        entity       text NOT NULL,
+        op           text NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+        source       text NOT NULL,
+        ids          text[] NOT NULL,
+        -- cardinality(ids), kept so that counting and slicing never read the (out-of-line) arrays.
+        size         integer NOT NULL,
+        -- Row images taken in the trigger; NULL: read from the table at fan-out.
+        payloads     jsonb[],
+        -- How many ids are already fanned out (a big statement goes out in slices).
+        done         integer NOT NULL DEFAULT 0,
+        captured_at  timestamptz NOT NULL DEFAULT now()
+      );
+      -- Short-lived rows: compressing the arrays would cost the writer more than the bytes it saves.
+      ALTER TABLE sluice_capture_batch ALTER ids SET STORAGE EXTERNAL, ALTER payloads SET STORAGE EXTERNAL;
+
+      -- latest: the payload is the row as it is at fan-out (at least as new as the change; NULL if it is
+      -- gone by then). exact: the row image is taken in the trigger, which costs the writer more.
+      ALTER TABLE sluice_capture ADD COLUMN payload text NOT NULL DEFAULT 'latest'
+        CHECK (payload IN ('latest', 'exact'));
+      ALTER TABLE sluice_capture ADD COLUMN rows_function text;
     `);
+    await q.query(`
+      -- One call of sluice_enqueue for captured changes of one table and op; without row images (payload
+      -- latest) they are read now through the table's row reader, made by capture add (gone if the capture
+      -- was removed since: the changes then go out without a payload).
+      CREATE FUNCTION sluice_capture_enqueue(p_schema text, p_table text, p_entity text, p_op text, p_source text,
+                                             p_ids text[], p_images jsonb[])
+      RETURNS void LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $fn$
+      DECLARE
+        fn text;
+        images jsonb[] := p_images;
+      BEGIN
+        IF images IS NULL AND p_op <> 'delete' THEN
+          SELECT format('%I.%I', ns.nspname, p.proname) INTO fn
+            FROM sluice_capture c JOIN pg_proc p ON p.proname = c.rows_function
+            JOIN pg_namespace ns ON ns.oid = p.pronamespace
+           WHERE c.schema_name = p_schema AND c.table_name = p_table LIMIT 1;
+          IF fn IS NOT NULL THEN
+            EXECUTE format('SELECT %s($1)', fn) INTO images USING p_ids;
+          END IF;
+        END IF;
+        PERFORM sluice_enqueue(p_entity, p_op, p_source, p_ids, images, NULL, false);
+      END
+      $fn$;
+
+${fanOutFunction}    `);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { fanOutFunction } from './0005-capture-journal';
 
 /**
  * The capture journal without a hot sequence. Every captured statement drew the journal's bigserial id: one
@@ -122,72 +123,7 @@ export class CaptureJournalLsn1000000000016 implements MigrationInterface {
       ALTER TABLE sluice_capture_batch DROP COLUMN lsn;
     `);
     await q.query(`
-      CREATE OR REPLACE FUNCTION sluice_fan_out_captures(p_max integer DEFAULT 10000)
-      RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $fn$
-      DECLARE
-        b record;
-        g record;
-        n integer;
-        total integer := 0;
-        picked bigint[];
-      BEGIN
-        -- One fan-out at a time across all instances; -1 tells the caller another one is at work.
-        IF NOT pg_try_advisory_xact_lock(hashtext('sluice_fan_out_captures')) THEN
-          RETURN -1;
-        END IF;
-        -- The oldest journal rows that fit in p_max changes together (at most 1,000 rows).
-        picked := ARRAY(SELECT j.id FROM (SELECT x.id, sum(x.size - x.done) OVER (ORDER BY x.id) AS upto
-                                            FROM (SELECT id, size, done FROM sluice_capture_batch ORDER BY id LIMIT 1000) x) j
-                         WHERE j.upto <= p_max ORDER BY j.id);
-        IF cardinality(picked) > 1 THEN
-          -- Many small statements (an OLTP table): one sluice_enqueue per (wave, table, op) instead of one per
-          -- statement. A record's k-th change among them is in wave k, and waves go in order, so each record's
-          -- changes keep their order and no call names a record twice.
-          FOR g IN
-            WITH changes AS (
-              SELECT jb.id AS jid, jb.schema_name, jb.table_name, jb.entity, jb.op, jb.source, u.rid, u.image, u.ord
-                FROM sluice_capture_batch jb, unnest(jb.ids, jb.payloads) WITH ORDINALITY AS u(rid, image, ord)
-               WHERE jb.id = ANY (picked) AND u.ord > jb.done
-            ),
-            waved AS (
-              SELECT c.*, row_number() OVER (PARTITION BY c.entity, c.rid ORDER BY c.jid, c.ord) AS wave FROM changes c
-            )
-            SELECT w.wave, w.schema_name, w.table_name, w.entity, w.op, w.source, min(w.jid) AS first,
-                   array_agg(w.rid ORDER BY w.jid, w.ord) AS ids,
-                   CASE WHEN bool_and(w.image IS NULL) THEN NULL ELSE array_agg(w.image ORDER BY w.jid, w.ord) END AS images
-              FROM waved w
-             GROUP BY w.wave, w.schema_name, w.table_name, w.entity, w.op, w.source
-             ORDER BY w.wave, first
-          LOOP
-            PERFORM sluice_capture_enqueue(g.schema_name, g.table_name, g.entity, g.op, g.source, g.ids, g.images);
-            total := total + cardinality(g.ids);
-          END LOOP;
-          DELETE FROM sluice_capture_batch WHERE id = ANY (picked);
-        ELSE
-          -- One statement's changes, the next slice of at most p_max of them (a 1,000,000-row UPDATE goes out
-          -- in slices, each in its own transaction).
-          SELECT id, schema_name, table_name, entity, op, source, done, size AS len INTO b
-            FROM sluice_capture_batch ORDER BY id LIMIT 1;
-          IF FOUND THEN
-            n := least(b.len - b.done, p_max);
-            PERFORM sluice_capture_enqueue(b.schema_name, b.table_name, b.entity, b.op, b.source,
-                                           x.ids[b.done + 1 : b.done + n], x.payloads[b.done + 1 : b.done + n])
-               FROM sluice_capture_batch x WHERE x.id = b.id;
-            IF b.done + n >= b.len THEN
-              DELETE FROM sluice_capture_batch WHERE id = b.id;
-            ELSE
-              UPDATE sluice_capture_batch SET done = done + n WHERE id = b.id;
-            END IF;
-            total := n;
-          END IF;
-        END IF;
-        IF total > 0 THEN
-          PERFORM pg_notify('sluice', '');
-        END IF;
-        RETURN total;
-      END
-      $fn$;
-      DO $pin$ BEGIN
+${fanOutFunction.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')}      DO $pin$ BEGIN
         EXECUTE format('ALTER FUNCTION sluice_fan_out_captures(integer) SET search_path = %I', current_schema());
       END $pin$;
     `);
