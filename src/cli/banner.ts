@@ -27,6 +27,16 @@ const databaseLine = (d: BannerInfo['database'], home: string) =>
     ? `${d.url}   (embedded Postgres, data in ${show(`${home}/pg`)})`
     : `${maskUrl(d.url)}   (DATABASE_URL)`;
 
+/** What a stop ends: this process's parts, then the services this start launched (none when it found them). */
+function stopsWhat(b: BannerInfo): string {
+  const started = [
+    b.kafka.local && b.kafka.brokers && 'the local Kafka broker',
+    b.database.embedded && 'the embedded Postgres',
+  ].filter(Boolean);
+  const own = 'the API, drain and relay stop';
+  return started.length ? `${own}, then ${started.join(' and ')} this start launched` : own;
+}
+
 /** The lines `sluice start` prints once the service is up and its start-up log lines are written. */
 export function bannerLines(b: BannerInfo): string[] {
   const bold = (s: string) => (b.color ? styleText('bold', s) : s);
@@ -70,7 +80,7 @@ export function bannerLines(b: BannerInfo): string[] {
     `  curl -s -X POST ${b.url}/v1/events ${auth} \\`,
     `    -H 'content-type: application/json' -d '{"entity":"account","op":"update","ids":["42"]}'`,
     '',
-    `Stop: Ctrl-C, or kill ${b.pid}: the API, drain and relay stop, then the broker and the embedded Postgres Sluice started.`,
+    `Stop: Ctrl-C, or kill ${b.pid}: ${stopsWhat(b)}.`,
     '',
   ];
 }
