@@ -53,9 +53,17 @@ describe("the broker's data folder lock", () => {
     const kafkaPort = await freePort();
     const first = await start(home, db.url, kafkaPort);
     try {
-      await waitFor(async () => (await fetch(`${first.url}/readyz`).catch(() => null))?.ok, 'first up', {
-        timeoutMs: 180_000,
-        intervalMs: 200,
+      // Not ready in time, or exited: fail with what the first start printed (its last 4,000 characters).
+      await Promise.race([
+        waitFor(async () => (await fetch(`${first.url}/readyz`).catch(() => null))?.ok, 'first up', {
+          timeoutMs: 180_000,
+          intervalMs: 200,
+        }),
+        first.exited.then((code) => {
+          throw new Error(`the first start exited (${code}) before it was ready`);
+        }),
+      ]).catch((err: Error) => {
+        throw new Error(`${err.message}; its output:\n${first.out().slice(-4000)}`);
       });
       const brokers = pidsWithCommandLine(join(home, 'kafka'));
       expect(brokers).toHaveLength(1);
