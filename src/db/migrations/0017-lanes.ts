@@ -15,7 +15,7 @@ const DECLARE_LINE = 'DECLARE n integer;\n';
  * 0011's sluice_enqueue storing each new queue row's lane; `laned: false` is 0011's function itself.
  * The lane count is read once per call (the sluice_lane table has one row per lane).
  */
-export const enqueueFunction = (laned: boolean) => {
+const enqueueFunction = (laned: boolean) => {
   const sql = filteredEnqueue(true);
   for (const part of [INSERT_COLUMNS, INSERT_VALUES, DECLARE_LINE])
     if (!sql.includes(part)) throw new Error('0017: the enqueue function of 0011 changed');

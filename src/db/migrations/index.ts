@@ -14,7 +14,6 @@ import { OwnSchema1000000000014 } from './0014-own-schema';
 import { AttemptLog1000000000015 } from './0015-attempt-log';
 import { CaptureJournalLsn1000000000016 } from './0016-capture-journal-lsn';
 import { Lanes1000000000017 } from './0017-lanes';
-import { EnqueueGenericPlan1000000000019 } from './0019-enqueue-generic-plan';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -34,5 +33,4 @@ export const migrations = [
   AttemptLog1000000000015,
   CaptureJournalLsn1000000000016,
   Lanes1000000000017,
-  EnqueueGenericPlan1000000000019,
 ];
