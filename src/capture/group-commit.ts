@@ -7,7 +7,10 @@ export interface GroupCommitOptions {
   maxRequests?: number;
   /** Most record ids in one group; a bigger request goes alone. Default 10,000 (one push's limit). */
   maxIds?: number;
-  /** Groups being written at once, each on its own connection; 1: one at a time. Default 2. */
+  /**
+   * Groups being written at once, each on its own connection. Default 1: one at a time, so everything that
+   * arrives meanwhile is the next group (bigger groups cost less per request than overlapping ones).
+   */
   inFlight?: number;
 }
 
@@ -41,8 +44,8 @@ function keysOf(item: GroupItem): string[] {
  * its commit. No timer: a lone request starts its group at the end of the current event-loop turn, so it
  * waits for nobody.
  *
- * Up to `inFlight` groups are written at once, so the next group gathers and is parsed while the last one
- * runs in Postgres. A group never holds a record or delivery id of a group still in flight: it is cut
+ * Up to `inFlight` groups (default 1) are written at once; with more, the next group gathers and is parsed
+ * while the last one runs in Postgres. A group never holds a record or delivery id of a group still in flight: it is cut
  * before the first request that does, and that request waits for the earlier group's commit. So one
  * record's changes commit in arrival order, and a repeated delivery id finds the first one committed.
  *
@@ -66,7 +69,7 @@ export class GroupCommitter {
   ) {
     this.maxRequests = opts.maxRequests ?? 256;
     this.maxIds = opts.maxIds ?? MAX_IDS;
-    this.inFlight = opts.inFlight ?? 2;
+    this.inFlight = opts.inFlight ?? 1;
   }
 
   /** Enqueues the item in the next group; resolves once that group committed. */

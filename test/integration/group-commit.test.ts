@@ -79,11 +79,11 @@ describe('group commit of pushes and webhooks (real Postgres)', () => {
     expect(groups).toEqual([1, 5]);
   });
 
-  it('a second group is written while the first is in flight, cut before a request naming a record or delivery id of the first; that one waits for its commit', async () => {
+  it('with inFlight 2 a second group is written while the first is in flight, cut before a request naming a record or delivery id of the first; that one waits for its commit', async () => {
     groups = [];
     let release!: () => void;
     gate = new Promise((r) => (release = r));
-    const gc = new GroupCommitter(spy);
+    const gc = new GroupCommitter(spy, { inFlight: 2 });
     try {
       const hook = (id: string, delivery: string) =>
         item({ ids: [id], source: 'webhook:pipe', delivery: { source: 'pipe', id: delivery } });

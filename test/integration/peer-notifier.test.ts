@@ -9,12 +9,16 @@ describe('waking other processes', () => {
   let db: TestDb;
   let listener: Client;
   let heard = 0;
+  let lastHeardAt = 0;
 
   beforeAll(async () => {
     db = await createTestDb();
     listener = new Client({ connectionString: db.url });
     await listener.connect();
-    listener.on('notification', () => heard++);
+    listener.on('notification', () => {
+      heard++;
+      lastHeardAt = performance.now();
+    });
     await listener.query('LISTEN sluice');
   });
   afterAll(async () => {
@@ -40,5 +44,21 @@ describe('waking other processes', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(heard).toBeGreaterThanOrEqual(1);
     expect(heard).toBeLessThanOrEqual(2);
+  });
+
+  it('PeerNotifier under steady pokes notifies at most once per gap, and once more after the last poke', async () => {
+    heard = 0;
+    const peers = new PeerNotifier(db.pool, undefined, 50);
+    const started = performance.now();
+    for (let i = 0; i < 40; i++) {
+      peers.poke();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const lastPokeAt = performance.now();
+    const elapsed = lastPokeAt - started;
+    await new Promise((r) => setTimeout(r, 300));
+    // One at the first poke, then at most one per 50 ms gap, plus the one folding the last pokes.
+    expect(heard).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
+    expect(lastHeardAt).toBeGreaterThan(lastPokeAt - 5);
   });
 });
