@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { NameSchema, OpSchema } from '../config/route-schema';
 import { enqueue } from '../db/queue/enqueue';
 import type { GroupItem } from '../db/queue/enqueue-group';
 import type { Queryable } from '../db/pool';
 import { sharedPayload } from './work-limit';
+import { newTicket } from './ticket';
 
 export const MAX_IDS = 10_000;
 
@@ -50,7 +50,7 @@ export function pushItem(body: PushBody): GroupItem {
     source: pushSource(body, 'api'),
     ids: body.ids,
     sharedPayload: sharedPayload(body.payload, body.ids.length),
-    ticket: randomUUID(),
+    ticket: newTicket(),
   };
 }
 
@@ -66,7 +66,7 @@ export async function pushIds(
 ): Promise<{ ticket: string; accepted: number }> {
   const payload = sharedPayload(body.payload, body.ids.length);
   const door = opts.door ?? 'api';
-  const ticket = randomUUID();
+  const ticket = newTicket();
   const accepted = await enqueue(db, {
     entity: body.entity,
     op: body.op,

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { OpSchema } from '../config/route-schema';
 import type { Queryable } from '../db/pool';
 import { enqueueGroup, type GroupItem, type GroupOutcome } from '../db/queue/enqueue-group';
 import { MAX_IDS, noNul, PayloadSchema, PushEntitySchema, RecordIdSchema } from './push';
 import { sharedPayload } from './work-limit';
+import { newTicket } from './ticket';
 
 /** The body a signed webhook carries: one id or a list, an optional payload shared by all, a delivery id. */
 export const WebhookBodySchema = z
@@ -41,7 +41,7 @@ export function webhookItem(source: string, body: WebhookBody): GroupItem {
     source: `webhook:${source}`,
     ids,
     sharedPayload: sharedPayload(body.payload, ids.length),
-    ticket: randomUUID(),
+    ticket: newTicket(),
     delivery: body.deliveryId === undefined ? undefined : { source, id: body.deliveryId },
   };
 }
