@@ -86,12 +86,14 @@ export class RouteDispatcher<T extends Dispatchable> {
   private async pumpLoop(q: RouteQueue<T>): Promise<void> {
     try {
       for (let chunk = q.queue.shift(); chunk; chunk = q.queue.shift()) {
-        await this.send(q, chunk).catch((err: unknown) =>
+        try {
+          await this.send(q, chunk);
+        } catch (err) {
           this.log.error(
             { err: (err as Error).message, route: q.route },
             'callout chunk failed unexpectedly',
-          ),
-        );
+          );
+        }
       }
     } finally {
       q.pumps--;
@@ -99,7 +101,7 @@ export class RouteDispatcher<T extends Dispatchable> {
   }
 
   private async send(q: RouteQueue<T>, chunk: T[]): Promise<void> {
-    if (this.stopping || chunk.some((item) => !this.sink.ready(item))) {
+    if (this.stopping || !this.allReady(chunk)) {
       for (const item of chunk) this.sink.dropped(item);
       return;
     }
@@ -112,8 +114,15 @@ export class RouteDispatcher<T extends Dispatchable> {
       return;
     }
     this.sink.started(chunk);
-    const outcomes = await caller.deliver(chunk.map((item) => item.event));
+    const events = new Array<ClaimedEvent>(chunk.length);
+    for (let i = 0; i < chunk.length; i++) events[i] = chunk[i].event;
+    const outcomes = await caller.deliver(events);
     for (let i = 0; i < chunk.length; i++) this.sink.outcome(chunk[i], outcomes[i]);
+  }
+
+  private allReady(chunk: T[]): boolean {
+    for (const item of chunk) if (!this.sink.ready(item)) return false;
+    return true;
   }
 }
 

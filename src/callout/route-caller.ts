@@ -240,8 +240,10 @@ export class RouteCaller {
       // Receivers dedupe on this: delivery is at-least-once. A batch carries its first event's key.
       'idempotency-key': `${events[0].eventId}:${this.route.name}`,
     };
-    const go = () => this.attempt(events, config);
-    return this.slots.run(() => (this.rate ? this.rate.schedule(go) : go()));
+    const rate = this.rate;
+    return this.slots.run(
+      rate ? () => rate.schedule(() => this.attempt(events, config)) : () => this.attempt(events, config),
+    );
   }
 
   /** Admission and the request in one synchronous step, so the breaker cannot change in between. */
@@ -253,7 +255,7 @@ export class RouteCaller {
     try {
       const res = await (admission === 'probe' ? this.send(config) : this.breaker.fire(config));
       if (admission === 'probe') this.gate.settle(true);
-      return timed(this.read(events, res), startedAt, excerpt(res.data, EXCERPT_MAX));
+      return this.answered(events, res, startedAt);
     } catch (err) {
       if ((err as { code?: string })?.code === 'EOPENBREAKER') return this.deferAll(events);
       const outcome = classifyFailure(err);
@@ -271,11 +273,27 @@ export class RouteCaller {
     }
   }
 
-  /** A 2xx response -> outcomes: the connector's per-record reading, or success for all. */
+  /**
+   * A 2xx response -> timed outcomes: success for all (one object per event, built once: this is every
+   * delivered event's path), or the connector's per-record reading.
+   */
+  private answered(events: DeliveryEvent[], res: AxiosResponse, startedAt: number): CalloutOutcome[] {
+    const body = excerpt(res.data, EXCERPT_MAX);
+    if (this.connector.readResponse) return timed(this.read(events, res), startedAt, body);
+    const ms = Date.now() - startedAt;
+    const status = res.status;
+    const out = new Array<CalloutOutcome>(events.length);
+    for (let i = 0; i < events.length; i++)
+      out[i] = body
+        ? { kind: 'success', status, startedAt, ms, excerpt: body }
+        : { kind: 'success', status, startedAt, ms };
+    return out;
+  }
+
+  /** A 2xx response -> the connector's per-record reading (a response it cannot read: permanent). */
   private read(events: DeliveryEvent[], res: AxiosResponse): CalloutOutcome[] {
-    if (!this.connector.readResponse) return events.map(() => ({ kind: 'success', status: res.status }));
     try {
-      return this.connector.readResponse(events, res, this.options);
+      return this.connector.readResponse!(events, res, this.options);
     } catch (err) {
       const error = `connector ${this.connector.name}: cannot read the response: ${(err as Error).message}`;
       return events.map(() => ({ kind: 'permanent', status: res.status, error }));

@@ -200,6 +200,11 @@ export class Drain extends EventEmitter<DrainEvents> {
     this.counts.retried += s.counts.retried;
     this.counts.dead += s.counts.dead;
     this.counts.deferred += s.counts.deferred;
+    if (s.counts.dead > 0) this.deadLettered(entries, s);
+    this.window.settled(entries);
+  }
+
+  private deadLettered(entries: Entry[], s: SettledEvent['settlement']): void {
     const dead = new Map(s.failures.filter((f) => f.dead).map((f) => [f.id, f]));
     for (const { event } of entries) {
       const f = dead.get(event.id);
@@ -213,7 +218,6 @@ export class Drain extends EventEmitter<DrainEvents> {
           status: f.status,
         });
     }
-    this.window.settled(entries);
   }
 
   /**

@@ -10,9 +10,13 @@ export interface Settlement {
   counts: { delivered: number; retried: number; dead: number; deferred: number };
 }
 
-/** Turns outcomes into queue updates: done, retry after backoff, defer (attempt refunded) or dead letter. */
+/**
+ * Turns outcomes into queue updates: done, retry after backoff, defer (attempt refunded) or dead letter.
+ * `routeOf` gives a row's route config (its retry policy); undefined: the route is gone, a failure is final.
+ */
 export function settle(
-  pairs: Array<{ event: ClaimedEvent; outcome: CalloutOutcome; route: RouteConfig | undefined }>,
+  pairs: ReadonlyArray<{ event: ClaimedEvent; outcome: CalloutOutcome }>,
+  routeOf: (name: string) => RouteConfig | undefined,
   now = Date.now(),
 ): Settlement {
   const s: Settlement = {
@@ -20,7 +24,7 @@ export function settle(
     failures: [],
     counts: { delivered: 0, retried: 0, dead: 0, deferred: 0 },
   };
-  for (const { event, outcome, route } of pairs) {
+  for (const { event, outcome } of pairs) {
     switch (outcome.kind) {
       case 'success':
         s.done.ids.push(event.id);
@@ -44,6 +48,7 @@ export function settle(
         s.counts.dead++;
         break;
       case 'retriable': {
+        const route = routeOf(event.route);
         const maxAttempts = route?.retry.maxAttempts ?? 1;
         if (!route || event.attempts >= maxAttempts) {
           s.failures.push(deadLetter(event, outcome.error, outcome.status, outcome.response, now));

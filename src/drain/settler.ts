@@ -37,7 +37,9 @@ export const FLUSH_ROWS = 100;
  * lives, and after a crash an unsettled row is only delivered again (at-least-once).
  */
 export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
-  private items: Array<{ entry: Entry; outcome: CalloutOutcome }> = [];
+  /** Outcomes waiting for the next flush: each row's entry, and its pair (what `settled` carries), in step. */
+  private entries: Entry[] = [];
+  private pairs: SettledPair[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -70,19 +72,21 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
   }
 
   get size(): number {
-    return this.items.length;
+    return this.entries.length;
   }
 
   add(entry: Entry, outcome: CalloutOutcome): void {
-    this.items.push({ entry, outcome });
+    this.entries.push(entry);
+    this.pairs.push({ event: entry.event, outcome });
     this.kick();
   }
 
   /** Flushes now if enough is gathered or nothing else is coming, else within flushMs of the first. */
   private kick(): void {
-    if (this.flushing || this.closed || this.items.length === 0) return;
-    const coming = this.o.inFlight() - this.items.length - this.inFlush;
-    if (this.items.length >= FLUSH_ROWS || coming <= 0) return this.flushNow();
+    const waiting = this.entries.length;
+    if (this.flushing || this.closed || waiting === 0) return;
+    const coming = this.o.inFlight() - waiting - this.inFlush;
+    if (waiting >= FLUSH_ROWS || coming <= 0) return this.flushNow();
     if (this.scheduled) return;
     this.scheduled = true;
     this.timer = setTimeout(() => this.flushNow(), this.flushMs);
@@ -103,7 +107,7 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.scheduled = false;
-    while ((this.items.length || this.flushing) && Date.now() < deadline) {
+    while ((this.entries.length || this.flushing) && Date.now() < deadline) {
       this.flushing ??= this.flushOnce().finally(() => (this.flushing = null));
       await Promise.race([
         this.flushing,
@@ -114,12 +118,13 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
   }
 
   private async flushOnce(): Promise<void> {
-    if (this.items.length && !this.closed) {
-      const items = this.items;
-      this.items = [];
-      this.inFlush = items.length;
-      const pairs = items.map((i) => ({ event: i.entry.event, outcome: i.outcome }));
-      const s = settle(pairs.map((p) => ({ ...p, route: this.routeOf(p.event.route) })));
+    if (this.entries.length && !this.closed) {
+      const entries = this.entries;
+      const pairs = this.pairs;
+      this.entries = [];
+      this.pairs = [];
+      this.inFlush = entries.length;
+      const s = settle(pairs, this.routeOf);
       this.flushStartedAt = Date.now();
       try {
         await settleRows(this.db, this.holder, {
@@ -128,14 +133,15 @@ export class Settler extends EventEmitter<{ settled: [SettledEvent] }> {
           health: healthRows(pairs),
         });
         this.backoff.reset();
-        const entries = items.map((i) => i.entry);
-        const oldest = Math.min(...entries.map((e) => e.batch.startedAt));
+        let oldest = Infinity;
+        for (const e of entries) if (e.batch.startedAt < oldest) oldest = e.batch.startedAt;
         this.emit('settled', { entries, pairs, settlement: s, ms: Date.now() - oldest });
       } catch (err) {
-        this.items = items.concat(this.items);
+        this.entries = entries.concat(this.entries);
+        this.pairs = pairs.concat(this.pairs);
         const waitMs = this.backoff.next();
         this.log.warn(
-          { err: (err as Error).message, query: 'settle', rows: items.length, retryInMs: waitMs },
+          { err: (err as Error).message, query: 'settle', rows: entries.length, retryInMs: waitMs },
           'settle failed; retrying',
         );
         await new Promise((r) => setTimeout(r, waitMs));
