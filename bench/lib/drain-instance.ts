@@ -62,7 +62,13 @@ async function main() {
       await Promise.all([drainPool.end(), pool.end()]);
       const st = drain.stats;
       process.stdout.write(
-        `stats ${JSON.stringify({ delivered: st.delivered, claims: st.batches.started, rearms: st.batches.rearms })}\n`,
+        `stats ${JSON.stringify({
+          delivered: st.delivered,
+          claims: st.batches.started,
+          rearms: st.batches.rearms,
+          // This process's peak resident set since it started (kB in resourceUsage), tsx's loader included.
+          peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        })}\n`,
       );
       process.exit(0);
     })();

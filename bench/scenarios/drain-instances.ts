@@ -94,7 +94,16 @@ async function drainWith(ctx: BenchContext, instances: number, rows: number) {
     );
     await Promise.all(started.map(stopInstance));
     ctx.log(`  ${started.map((x) => x.lines.filter((l) => l.startsWith('stats')).join(' ')).join(' | ')}`);
-    return { seconds, spent, lanes: Object.fromEntries(lanes.rows.map((r) => [r.holder, Number(r.n)])) };
+    const peakRssMb = started.map((x) => {
+      const line = x.lines.find((l) => l.startsWith('stats '));
+      return line ? (JSON.parse(line.slice(6)) as { peakRssMb: number }).peakRssMb : NaN;
+    });
+    return {
+      seconds,
+      spent,
+      peakRssMb,
+      lanes: Object.fromEntries(lanes.rows.map((r) => [r.holder, Number(r.n)])),
+    };
   } finally {
     await Promise.all(started.map(stopInstance));
     await db.drop();
@@ -136,6 +145,15 @@ export const drainInstances: Scenario = {
           detail: { perInstance: r.spent.map((s) => per1k(s.nodeMs + (s.postgresMs ?? 0))) },
         },
       );
+      // The draining process on its own (the drain-peak-rss figure is the whole bench process, harness included).
+      if (n === 1)
+        results.push({
+          id: 'drain-instance-peak-rss',
+          name: `peak RSS of a drain process of its own over ${rows.toLocaleString('en-US')} rows (tsx loader included; goal <= 250 MB)`,
+          unit: 'MB',
+          value: r.peakRssMb[0],
+          better: 'lower',
+        });
     }
     return results;
   },
