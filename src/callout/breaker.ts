@@ -37,3 +37,47 @@ export function breakerState(b: CircuitBreaker): BreakerState {
   if (b.halfOpen) return 'half-open';
   return 'closed';
 }
+
+type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
+
+/**
+ * A route breaker's transitions: logged (with the window's counts when it opens), counted, and passed on
+ * (`changed`: alerts and metrics). Keeps when it last opened, which tells deferred rows when to come back.
+ */
+export class BreakerWatch {
+  /** When the breaker last opened (ms epoch), null while closed. */
+  openedAt: number | null = null;
+  /** Times it opened. */
+  opens = 0;
+
+  constructor(
+    breaker: CircuitBreaker,
+    route: Pick<RouteConfig, 'name' | 'breaker'>,
+    log: Log | undefined,
+    changed: (state: BreakerState) => void,
+  ) {
+    breaker.on('open', () => {
+      const at = (this.openedAt = Date.now());
+      this.opens++;
+      const { fires, failures } = breaker.stats;
+      log?.warn(
+        { route: route.name, breaker: 'open', windowFires: fires, windowFailures: failures },
+        `breaker open: route "${route.name}" deferred until ${new Date(at + route.breaker.resetTimeoutMs).toISOString()}`,
+      );
+      changed('open');
+    });
+    breaker.on('halfOpen', () => {
+      log?.info(
+        { route: route.name, breaker: 'half-open', probes: route.breaker.halfOpenProbes },
+        `breaker half-open: route "${route.name}" probing`,
+      );
+      changed('half-open');
+    });
+    breaker.on('close', () => {
+      const openMs = this.openedAt === null ? null : Date.now() - this.openedAt;
+      this.openedAt = null;
+      log?.info({ route: route.name, breaker: 'closed', openMs }, `breaker closed: route "${route.name}"`);
+      changed('closed');
+    });
+  }
+}

@@ -1,5 +1,6 @@
 import type { ClaimedEvent } from '../db/queue/types';
-import type { CalloutOutcome, RouteCaller } from './route-caller';
+import type { RouteCaller } from './route-caller';
+import type { CalloutOutcome } from './outcome';
 
 /** What the dispatcher carries: a claimed row and whatever its owner tracks with it. */
 export interface Dispatchable {

@@ -1,28 +1,14 @@
 import { isAxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type CircuitBreaker from 'opossum';
-import type { Connector, DeliveryEvent, Outcome } from '../../connectors/types';
+import type { Connector, DeliveryEvent } from '../../connectors/types';
 import type { RouteConfig } from '../config/route-schema';
 import { Semaphore } from '../lib/semaphore';
-import { breakerState, createBreaker, type BreakerState } from './breaker';
+import { BreakerWatch, breakerState, createBreaker, type BreakerState } from './breaker';
 import { classifyFailure, excerpt, HttpStatusError } from './classify';
 import { closeHttpClient, createHttpClient } from './http-client';
 import { ProbeGate, type Admission } from './probe-gate';
+import { EXCERPT_MAX, timed, type CalloutOutcome } from './outcome';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
-
-/** When a request went out and how long it took; what the attempt log records (absent: not sent). */
-export interface AttemptTiming {
-  /** ms epoch when the request was sent (or the deferral decided). */
-  startedAt?: number;
-  ms?: number;
-  /** A bounded excerpt of a 2xx response's body (failures carry theirs in `response`). */
-  excerpt?: string;
-}
-
-/** An outcome, or "not tried: the breaker is open, come back at `retryAt`" (the attempt is not spent). */
-export type CalloutOutcome = (Outcome | { kind: 'deferred'; retryAt: Date; error: string }) & AttemptTiming;
-
-/** Response excerpts kept per attempt, characters. */
-export const EXCERPT_MAX = 512;
 
 export interface RouteCallerStats {
   state: BreakerState;
@@ -85,9 +71,8 @@ export class RouteCaller {
     rejections: 0,
     deferred: 0,
     probes: 0,
-    opens: 0,
   };
-  private openedAt: number | null = null;
+  private readonly watch: BreakerWatch;
   /** Metrics hook: every HTTP request's latency and outcome (`2xx`..`5xx`, `error`). */
   onCallout: ((route: string, seconds: number, outcome: string) => void) | null = null;
 
@@ -109,30 +94,9 @@ export class RouteCaller {
       this.send(config),
     );
     this.gate = new ProbeGate(this.breaker, route.breaker.halfOpenProbes);
-    const changed = (state: BreakerState) => hooks.onBreakerChange?.(route.name, state, this.stats);
-    this.breaker.on('open', () => {
-      this.openedAt = Date.now();
-      this.counters.opens++;
-      const { fires, failures } = this.breaker.stats;
-      log?.warn(
-        { route: route.name, breaker: 'open', windowFires: fires, windowFailures: failures },
-        `breaker open: route "${route.name}" deferred until ${new Date(this.openedAt + route.breaker.resetTimeoutMs).toISOString()}`,
-      );
-      changed('open');
-    });
-    this.breaker.on('halfOpen', () => {
-      log?.info(
-        { route: route.name, breaker: 'half-open', probes: route.breaker.halfOpenProbes },
-        `breaker half-open: route "${route.name}" probing`,
-      );
-      changed('half-open');
-    });
-    this.breaker.on('close', () => {
-      const openMs = this.openedAt === null ? null : Date.now() - this.openedAt;
-      this.openedAt = null;
-      log?.info({ route: route.name, breaker: 'closed', openMs }, `breaker closed: route "${route.name}"`);
-      changed('closed');
-    });
+    this.watch = new BreakerWatch(this.breaker, route, log, (state) =>
+      hooks.onBreakerChange?.(route.name, state, this.stats),
+    );
   }
 
   /**
@@ -150,10 +114,13 @@ export class RouteCaller {
       state,
       breaker: state,
       ...this.counters,
+      opens: this.watch.opens,
       queued: this.slots.waiting + (this.rate?.queued ?? 0),
-      openedAt: this.openedAt,
+      openedAt: this.watch.openedAt,
       nextAttemptAt:
-        state === 'open' && this.openedAt !== null ? this.openedAt + this.route.breaker.resetTimeoutMs : null,
+        state === 'open' && this.watch.openedAt !== null
+          ? this.watch.openedAt + this.route.breaker.resetTimeoutMs
+          : null,
     };
   }
 
@@ -312,22 +279,11 @@ export class RouteCaller {
     // Open: until it goes half-open. Half-open with the probes out: until they have had time to answer.
     // Never in the past, or the consumer would claim the same rows again at once.
     const at =
-      this.breaker.opened && this.openedAt !== null
-        ? this.openedAt + resetTimeoutMs
+      this.breaker.opened && this.watch.openedAt !== null
+        ? this.watch.openedAt + resetTimeoutMs
         : now + Math.min(timeoutMs, resetTimeoutMs);
     const retryAt = new Date(Math.max(at, now + 50));
     const error = `${why} (route ${this.route.name}): deferred until ${retryAt.toISOString()}`;
     return events.map(() => ({ kind: 'deferred', retryAt, error }));
   }
-}
-
-/** Stamps outcomes with their request's start and duration (one request may answer for several events). */
-function timed(outcomes: CalloutOutcome[], startedAt: number, body?: string): CalloutOutcome[] {
-  const ms = Date.now() - startedAt;
-  return outcomes.map((o) => ({
-    ...o,
-    startedAt,
-    ms,
-    ...(body && o.kind === 'success' && { excerpt: body }),
-  }));
 }

@@ -1,4 +1,4 @@
-import { EXCERPT_MAX, type CalloutOutcome } from '../callout/route-caller';
+import { EXCERPT_MAX, type CalloutOutcome } from '../callout/outcome';
 import type { AttemptRows, HealthRows } from '../db/queue/settle-rows';
 import type { ClaimedEvent } from '../db/queue/types';
 

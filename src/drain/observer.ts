@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { CalloutOutcome } from '../callout/route-caller';
+import type { CalloutOutcome } from '../callout/outcome';
 import type { ClaimedEvent } from '../db/queue/types';
 import type { BatchView } from './batch';
 import type { Settlement } from './settle';

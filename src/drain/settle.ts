@@ -1,5 +1,5 @@
 import type { RouteConfig } from '../config/route-schema';
-import type { CalloutOutcome } from '../callout/route-caller';
+import type { CalloutOutcome } from '../callout/outcome';
 import type { Failure } from '../db/queue/settle-rows';
 import type { ClaimedEvent } from '../db/queue/types';
 import { backoffMs } from './backoff';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RouteConfig } from '../config/route-schema';
-import type { CalloutOutcome } from '../callout/route-caller';
+import type { CalloutOutcome } from '../callout/outcome';
 import { settleRows } from '../db/queue/settle-rows';
 import type { Queryable } from '../db/pool';
 import { Backoff } from '../lib/retry';

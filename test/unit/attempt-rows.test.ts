@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CalloutOutcome } from '../../src/callout/route-caller';
+import type { CalloutOutcome } from '../../src/callout/outcome';
 import { disableAfterMs, RouteSchema } from '../../src/config/route-schema';
 import type { ClaimedEvent } from '../../src/db/queue/types';
 import { attemptRows, errorCodeOf, healthRows } from '../../src/drain/attempt-rows';
