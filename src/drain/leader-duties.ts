@@ -3,6 +3,7 @@ import { recoverExpired } from '../db/queue/recover';
 import { unblockOrphans } from '../db/queue/settle-rows';
 import type { Leader } from './leader';
 import type { DrainLog } from './types';
+import { VACUUM_CHECK_EVERY_MS, vacuumPass } from './vacuum-duty';
 
 /** How often the coordinator returns rows whose claim expired (their worker hung) to the queue, ms. */
 export const RECOVERY_EVERY_MS = 5_000;
@@ -10,8 +11,9 @@ export const RECOVERY_EVERY_MS = 5_000;
 /**
  * What only the coordinator (the holder of the leader lease) does for the whole queue, driven by
  * leadership changes rather than by a claim loop: on taking the lead, repair parked rows; while leading,
- * the periodic sweep of expired row claims. Rows of a dead instance are returned sooner, by whoever takes
- * its lanes (lane-keeper.ts). Returns a function that stops it all.
+ * the periodic sweep of expired row claims and the queue's vacuum when its dead rows pile up (vacuum-duty.ts).
+ * Rows of a dead instance are returned sooner, by whoever takes its lanes (lane-keeper.ts). Returns a function
+ * that stops it all.
  */
 export function leaderDuties(pool: Pool, leader: Leader, wake: () => void, log: DrainLog): () => void {
   let sweep: NodeJS.Timeout | null = null;
@@ -35,11 +37,19 @@ export function leaderDuties(pool: Pool, leader: Leader, wake: () => void, log: 
   };
   leader.on('elected', onElected);
   leader.on('lost', onLost);
+  const stopVacuum = whileLeading(
+    leader,
+    'vacuum',
+    () => vacuumPass(pool, log),
+    () => VACUUM_CHECK_EVERY_MS,
+    log,
+  );
   return () => {
     leader.off('elected', onElected);
     leader.off('lost', onLost);
     if (sweep) clearInterval(sweep);
     sweep = null;
+    stopVacuum();
   };
 }
 

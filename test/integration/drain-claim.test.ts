@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claim, type RouteQuota } from '../../src/db/queue/claim';
+import { claim, CLAIM_SESSION_SETTING, type RouteQuota } from '../../src/db/queue/claim';
 import { settleRows } from '../../src/db/queue/settle-rows';
 import { sessionOptions } from '../../src/db/schema-name';
 import { count, createTestDb, type TestDb } from '../helpers/db';
@@ -16,7 +16,7 @@ describe('the claim', () => {
     drainPool = new Pool({
       connectionString: db.url,
       max: 2,
-      options: sessionOptions('statement_timeout=5000'),
+      options: sessionOptions('statement_timeout=5000', CLAIM_SESSION_SETTING),
     });
   });
   beforeEach(async () => {
@@ -64,7 +64,8 @@ describe('the claim', () => {
       const claimed = await take(500, routes('crm', 'erp'));
       expect(claimed).toHaveLength(500);
 
-      const plan = await db.pool.query<{ 'QUERY PLAN': string }>(
+      // Planned as the drain's sessions plan it (CLAIM_SESSION_SETTING).
+      const plan = await drainPool.query<{ 'QUERY PLAN': string }>(
         `EXPLAIN SELECT c.id FROM unnest('{crm,erp}'::text[], '{500,500}'::int[]) AS r(route, quota)
            CROSS JOIN LATERAL (SELECT q.id, q.entity, q.record_id FROM event_queue q
                                 WHERE q.route = r.route AND q.state = 'pending' AND NOT q.blocked AND q.run_at <= now()

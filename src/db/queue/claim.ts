@@ -1,6 +1,17 @@
 import { rows, type Queryable } from '../pool';
 import type { ClaimedEvent } from './types';
 
+/**
+ * A setting for the sessions that claim (the drain's pool): sorts cost the planner as if disabled. On stale
+ * statistics (no pending rows when the table was analyzed) every index scan of pending rows is estimated at
+ * one row, and scanning a route's rows through event_queue_key_idx then sorting them "costs" the same as
+ * reading them in order from event_queue_ready_idx: a coin toss between O(batch) and O(pending rows of the
+ * route) per claim (seen both ways on one machine). With sorts priced out, only the ordered ready-index probe
+ * is cheap; sorts no plan can avoid (the claim's round robin, the head check) are priced the same in every
+ * alternative, so they stay.
+ */
+export const CLAIM_SESSION_SETTING = 'enable_sort=off';
+
 /** What one claim may take from one route (the claim window's fairness policy decides it). */
 export interface RouteQuota {
   route: string;
