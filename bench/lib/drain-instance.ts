@@ -4,7 +4,6 @@
 // on the drain's pool); prints "ready" once its first lane round is done and stops cleanly on SIGTERM.
 import { Pool } from 'pg';
 import { buildCallers } from '../../src/callout/build-callers';
-import { CLAIM_SESSION_SETTING } from '../../src/db/queue/claim';
 import { sessionOptions } from '../../src/db/schema-name';
 import { createDrain } from '../../src/drain/drain';
 import { LaneKeeper } from '../../src/drain/lane-keeper';
@@ -28,7 +27,7 @@ async function main() {
   const drainPool = new Pool({
     connectionString: url,
     max: 5,
-    options: sessionOptions('synchronous_commit=off', CLAIM_SESSION_SETTING),
+    options: sessionOptions('synchronous_commit=off'),
   });
   pool.on('error', () => undefined);
   drainPool.on('error', () => undefined);

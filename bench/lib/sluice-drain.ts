@@ -2,7 +2,6 @@ import { Pool } from 'pg';
 import { buildCallers } from '../../src/callout/build-callers';
 import { RouteSchema, type RouteConfig } from '../../src/config/route-schema';
 import { syncRoutes } from '../../src/db/queue/sync-routes';
-import { CLAIM_SESSION_SETTING } from '../../src/db/queue/claim';
 import { sessionOptions } from '../../src/db/schema-name';
 import { createDrain } from '../../src/drain/drain';
 import { Leader } from '../../src/drain/leader';
@@ -85,7 +84,7 @@ export async function sluiceDrain(pool: Pool, url: string, routes: RouteConfig |
   const drainPool = new Pool({
     connectionString: own,
     max: 5,
-    options: sessionOptions('synchronous_commit=off', CLAIM_SESSION_SETTING),
+    options: sessionOptions('synchronous_commit=off'),
   });
   drainPool.on('error', () => undefined); // the database is dropped at the end of a scenario
   const leader = new Leader(pool, 'drain', 'bench', 10_000);

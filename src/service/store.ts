@@ -1,7 +1,6 @@
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../db/data-source';
-import { CLAIM_SESSION_SETTING } from '../db/queue/claim';
 import { sessionOptions } from '../db/schema-name';
 import { migrate } from '../db/migrate';
 import { poolOf } from '../db/pool';
@@ -66,11 +65,7 @@ export class Store implements Component {
       connectionString: this.url,
       max: 5,
       application_name: 'sluice-drain',
-      options: sessionOptions(
-        'synchronous_commit=off',
-        `statement_timeout=${this.statementTimeoutMs}`,
-        CLAIM_SESSION_SETTING,
-      ),
+      options: sessionOptions('synchronous_commit=off', `statement_timeout=${this.statementTimeoutMs}`),
       // A connection that stops answering (not a slow query: Postgres cancels those) fails the call too.
       query_timeout: this.statementTimeoutMs + 5_000,
     });

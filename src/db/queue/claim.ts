@@ -1,17 +1,6 @@
 import { rows, type Queryable } from '../pool';
 import type { ClaimedEvent } from './types';
 
-/**
- * A setting for the sessions that claim (the drain's pool): sorts cost the planner as if disabled. On stale
- * statistics (no pending rows when the table was analyzed) every index scan of pending rows is estimated at
- * one row, and scanning a route's rows through event_queue_key_idx then sorting them "costs" the same as
- * reading them in order from event_queue_ready_idx: a coin toss between O(batch) and O(pending rows of the
- * route) per claim (seen both ways on one machine). With sorts priced out, only the ordered ready-index probe
- * is cheap; sorts no plan can avoid (the claim's round robin, the head check) are priced the same in every
- * alternative, so they stay.
- */
-export const CLAIM_SESSION_SETTING = 'enable_sort=off';
-
 /** What one claim may take from one route (the claim window's fairness policy decides it). */
 export interface RouteQuota {
   route: string;
@@ -61,6 +50,11 @@ interface Row {
  * of its record is marked `blocked` and leaves the ready index until that row is settled (settle.ts
  * unblocks it); one behind a *running* row is only skipped, since that row's settle may be committing now.
  * That check ignores lanes, so per-record order would hold even if two lanes held one record's rows.
+ * One plan-dependence is left: on statistics that saw no pending rows every estimate is one row, and reading a
+ * route's candidates through event_queue_key_idx and sorting them costs the planner the same as the ordered
+ * ready-index probe; when it picks the former, a claim reads the route's pending rows (~100 ms at 100,000),
+ * bounded and far under the statement timeout. (Pricing sorts out with enable_sort=off on the drain's sessions
+ * settled the tie but made every claim 15-50x slower: the sorts no plan avoids then steer the rest of the plan.)
  * The lane filter is applied to the candidates the ready-index probe reads: free with one instance (it
  * holds every lane), about N entries read per row claimed with N instances.
  * The two UPDATEs find their rows by primary key only: their state guard is written `NOT IN (running,
