@@ -45,8 +45,24 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | null
 export function excerpt(data: unknown, max = 500): string {
   if (data === undefined || data === null) return '';
   const text =
-    typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('utf8') : JSON.stringify(data);
+    typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('utf8') : jsonHead(data, max);
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * JSON.stringify(data), or for a long plain array a prefix of it longer than `max` (all an excerpt keeps):
+ * a composite response answers for up to 200 records, and every 2xx one is excerpted for the attempt log.
+ * The text of the array's first n elements without its closing `]` is a prefix of the whole array's text
+ * (elements are written by index whatever follows them), so the excerpt is the same either way.
+ */
+function jsonHead(data: unknown, max: number): string {
+  if (Array.isArray(data) && Object.getPrototypeOf(data) === Array.prototype && !('toJSON' in data)) {
+    for (let n = 16; n < data.length; n *= 4) {
+      const head = JSON.stringify(data.slice(0, n));
+      if (head.length > max + 1) return head.slice(0, -1);
+    }
+  }
+  return JSON.stringify(data);
 }
 
 /** A non-2xx response -> outcome: 408/429/5xx retriable (with Retry-After), other statuses permanent. */

@@ -15,13 +15,24 @@ export type CalloutOutcome = (Outcome | { kind: 'deferred'; retryAt: Date; error
 /** Response excerpts kept per attempt, characters. */
 export const EXCERPT_MAX = 512;
 
-/** Stamps outcomes with their request's start and duration (one request may answer for several events). */
+/**
+ * Stamps outcomes with their request's start and duration (one request may answer for several events).
+ * Every outcome of a connector that reads its responses (a composite request: up to 200 per request) comes
+ * through here, so it copies with Object.assign and plain stores: `{ ...o, startedAt, ms, ...(x && {...}) }`
+ * cost ~1.5-2 us per outcome on Node 20 (V8's spread clone followed by added properties), which halved the
+ * callout-composite bench (7758665 388k, main 168k events/s, one session) when the attempt log brought
+ * this function in (67bd180).
+ */
 export function timed(outcomes: CalloutOutcome[], startedAt: number, body?: string): CalloutOutcome[] {
   const ms = Date.now() - startedAt;
-  return outcomes.map((o) => ({
-    ...o,
-    startedAt,
-    ms,
-    ...(body && o.kind === 'success' && { excerpt: body }),
-  }));
+  const out = new Array<CalloutOutcome>(outcomes.length);
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i];
+    const t: CalloutOutcome = Object.assign({}, o);
+    t.startedAt = startedAt;
+    t.ms = ms;
+    if (body && o.kind === 'success') t.excerpt = body;
+    out[i] = t;
+  }
+  return out;
 }

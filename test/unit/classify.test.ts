@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   classifyError,
   classifyFailure,
   classifyResponse,
+  excerpt,
   HttpStatusError,
   parseRetryAfter,
 } from '../../src/callout/classify';
@@ -56,5 +58,55 @@ describe('callout classification', () => {
   it('truncates long bodies', () => {
     const o = classifyResponse({ status: 400, data: 'y'.repeat(2000) });
     expect(o.kind === 'permanent' && o.response!.length).toBeLessThanOrEqual(501);
+  });
+
+  describe('excerpt', () => {
+    // What excerpt() was before long arrays were written only as far as the excerpt reaches.
+    const whole = (data: unknown, max: number) => {
+      const text = typeof data === 'string' ? data : JSON.stringify(data);
+      return text.length > max ? `${text.slice(0, max)}…` : text;
+    };
+
+    it('keeps a long array response to its first characters, as if the whole were written', () => {
+      const results = Array.from({ length: 200 }, (_, i) => ({ id: `001${i}`, success: true, errors: [] }));
+      const got = excerpt(results, 512);
+      expect(got).toBe(whole(results, 512));
+      expect(got).toHaveLength(513);
+      expect(excerpt(results.slice(0, 3), 512)).toBe(JSON.stringify(results.slice(0, 3)));
+      for (const n of [15, 16, 17, 20, 63, 64, 65, 200])
+        for (const max of [0, 1, 40, 41, 42, 500, 2_600, 10_000])
+          expect(excerpt(results.slice(0, n), max)).toBe(whole(results.slice(0, n), max));
+    });
+
+    it('is exact at the boundary where the first elements alone reach max', () => {
+      const data = Array.from({ length: 70 }, (_, i) => ({ n: i, ok: true }));
+      for (const n of [16, 64]) {
+        const head = JSON.stringify(data.slice(0, n)).length;
+        for (let max = head - 3; max <= head + 2; max++) expect(excerpt(data, max)).toBe(whole(data, max));
+      }
+    });
+
+    it('matches the whole text for any JSON array or value and any max', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 300, size: 'max' }), fc.jsonValue()),
+          fc.integer({ min: 0, max: 600 }),
+          (data, max) => {
+            if (data === null) return;
+            expect(excerpt(data, max)).toBe(whole(data, max));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+
+    it('writes holes, undefined and toJSON elements as the whole text does', () => {
+      const at = { toJSON: (key: string) => `at ${key}` };
+      // eslint-disable-next-line no-sparse-arrays
+      const data = [...Array.from({ length: 40 }, (_, i) => (i % 3 ? at : undefined)), , 'x'.repeat(300)];
+      for (const max of [0, 5, 100, 200, 2000]) expect(excerpt(data, max)).toBe(whole(data, max));
+      const own = Object.assign([1, 2, 3], { toJSON: () => 'own' });
+      expect(excerpt(own, 100)).toBe('"own"');
+    });
   });
 });
