@@ -56,7 +56,7 @@ const ATTEMPTS_CTE = `,
                                    duration_ms, outcome, http_status, error_code, error, response)
        SELECT s.id, s.event_id, s.route, s.entity, s.record_id, s.attempt,
               to_timestamp(a.started_ms / 1000.0), a.duration_ms, s.outcome, s.status, a.error_code, s.error,
-              coalesce(s.response, a.body)
+              coalesce(s.response, ($16::text[])[a.body_at])
          FROM (SELECT id, event_id, route, entity, record_id, attempts AS attempt, 'succeeded' AS outcome,
                       status, NULL::text AS error, NULL::text AS response
                  FROM done
@@ -65,8 +65,8 @@ const ATTEMPTS_CTE = `,
                       CASE WHEN refund THEN 'deferred' WHEN dead THEN 'dead' ELSE 'failed' END,
                       status, error, response
                  FROM failed) s
-         JOIN unnest($11::bigint[], $12::float8[], $13::int[], $14::text[], $15::text[])
-              AS a(id, started_ms, duration_ms, error_code, body) ON a.id = s.id
+         JOIN unnest($11::bigint[], $12::float8[], $13::int[], $14::text[], $15::int[])
+              AS a(id, started_ms, duration_ms, error_code, body_at) ON a.id = s.id
      )`;
 const healthCte = (at: number) => `,
      recovered AS (
@@ -82,6 +82,23 @@ const healthCte = (at: number) => `,
        ON CONFLICT (route) DO UPDATE SET failing_since = excluded.failing_since, updated_at = now()
         WHERE h.failing_since IS NULL
      )`;
+
+/**
+ * The bodies as each distinct text once and, per row, its 1-based position in that list (null: no body).
+ * The events of one composite request share its excerpt (up to 512 characters for up to 200 rows): sent
+ * once instead of once per row, that parameter shrinks ~200x for such a route.
+ */
+export function distinctBodies(bodies: Array<string | null>): { at: Array<number | null>; texts: string[] } {
+  const index = new Map<string, number>();
+  const texts: string[] = [];
+  const at = bodies.map((b) => {
+    if (b === null) return null;
+    let i = index.get(b);
+    if (i === undefined) index.set(b, (i = texts.push(b)));
+    return i;
+  });
+  return { at, texts };
+}
 
 /**
  * Writes a settle in one statement (so one transaction): delivered rows done, failed ones back to
@@ -110,7 +127,8 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
   if (attempts?.queueIds.length) {
     extra += ATTEMPTS_CTE;
     const a = attempts;
-    params.push(a.queueIds, a.startedMs, a.durationMs, a.errorCodes, a.bodies);
+    const { at, texts } = distinctBodies(a.bodies);
+    params.push(a.queueIds, a.startedMs, a.durationMs, a.errorCodes, at, texts);
   }
   if (health?.routes.length) {
     extra += healthCte(params.length + 1);

@@ -1,0 +1,91 @@
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claim } from '../../src/db/queue/claim';
+import { distinctBodies, settleRows } from '../../src/db/queue/settle-rows';
+import { sessionOptions } from '../../src/db/schema-name';
+import { createTestDb, type TestDb } from '../helpers/db';
+
+/** The attempt log's 2xx bodies go to Postgres once per distinct text; each row still gets its own. */
+describe('settle: attempt bodies', () => {
+  let db: TestDb;
+  let drainPool: Pool;
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    drainPool = new Pool({
+      connectionString: db.url,
+      max: 2,
+      options: sessionOptions('statement_timeout=5000'),
+    });
+    await db.pool.query(
+      `UPDATE sluice_lane SET holder = 'me', term = 1, expires_at = now() + interval '1 hour'`,
+    );
+  });
+  afterAll(async () => {
+    await drainPool?.end();
+    await db?.drop();
+  });
+
+  it('distinctBodies lists each text once, rows point at it by 1-based position, null stays null', () => {
+    const shared = 'x'.repeat(512);
+    expect(distinctBodies([shared, null, 'ok', shared, 'ok', null])).toEqual({
+      at: [1, null, 2, 1, 2, null],
+      texts: [shared, 'ok'],
+    });
+    expect(distinctBodies([])).toEqual({ at: [], texts: [] });
+    expect(distinctBodies([null])).toEqual({ at: [null], texts: [] });
+  });
+
+  it('a settle writes every row its own body (shared, distinct, none) and a failure its response', async () => {
+    await db.pool.query(
+      `INSERT INTO event_queue (event_id, route, entity, record_id, op, source)
+       SELECT gen_random_uuid(), 'crm', 'account', 'r-' || g, 'update', 'api' FROM generate_series(1, 6) g`,
+    );
+    const got = await claim(drainPool, {
+      limit: 10,
+      routes: [{ route: 'crm', quota: 10, bulk: false }],
+      holder: 'me',
+      lanes: Array.from({ length: 32 }, (_, i) => i),
+      terms: Array.from({ length: 32 }, () => 1),
+      leaseMs: 60_000,
+    });
+    expect(got).toHaveLength(6);
+    const ids = got.map((e) => e.id).sort((a, b) => Number(a) - Number(b));
+    const shared = `[${'{"id":"001","success":true,"errors":[]},'.repeat(12)}`.slice(0, 512);
+    const bodies = [shared, shared, 'fine', null, shared, null];
+    const done = ids.slice(0, 5);
+    const n = await settleRows(drainPool, 'me', {
+      done: { ids: done, statuses: done.map(() => 200) },
+      failures: [
+        {
+          id: ids[5],
+          dead: false,
+          runAt: new Date(Date.now() + 60_000),
+          error: 'HTTP 503',
+          status: 503,
+          response: 'down',
+        },
+      ],
+      attempts: {
+        queueIds: ids,
+        startedMs: ids.map(() => Date.now()),
+        durationMs: ids.map(() => 3),
+        errorCodes: ids.map(() => null),
+        bodies,
+      },
+      health: { routes: ['crm'], ok: [true], failFrom: [null] },
+    });
+    expect(n).toBeGreaterThan(0);
+    const { rows } = await db.pool.query<{ queue_id: string; outcome: string; response: string | null }>(
+      `SELECT queue_id::text, outcome, response FROM sluice_attempt ORDER BY queue_id`,
+    );
+    expect(rows).toEqual([
+      { queue_id: ids[0], outcome: 'succeeded', response: shared },
+      { queue_id: ids[1], outcome: 'succeeded', response: shared },
+      { queue_id: ids[2], outcome: 'succeeded', response: 'fine' },
+      { queue_id: ids[3], outcome: 'succeeded', response: null },
+      { queue_id: ids[4], outcome: 'succeeded', response: shared },
+      { queue_id: ids[5], outcome: 'failed', response: 'down' },
+    ]);
+  });
+});
