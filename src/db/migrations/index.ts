@@ -15,6 +15,7 @@ import { AttemptLog1000000000015 } from './0015-attempt-log';
 import { CaptureJournalLsn1000000000016 } from './0016-capture-journal-lsn';
 import { Lanes1000000000017 } from './0017-lanes';
 import { OrderedEventIds1000000000020 } from './0020-ordered-event-ids';
+import { EnqueueCachedPlans1000000000021 } from './0021-enqueue-cached-plans';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   CaptureJournalLsn1000000000016,
   Lanes1000000000017,
   OrderedEventIds1000000000020,
+  EnqueueCachedPlans1000000000021,
 ];
