@@ -8,20 +8,23 @@ const HEAD = 'CREATE OR REPLACE FUNCTION sluice_enqueue(';
 /** The merge step's join to event_queue: it gets a bound on the rows it may read (below). */
 const MERGE_WHERE =
   "WHERE q.id = t.live_id AND q.state = 'pending' AND NOT (q.op = 'delete' AND p_op <> 'delete')\n";
+const DECLARE_LINE = 'DECLARE n integer;\n';
 const SETTINGS = 'SET search_path FROM CURRENT SET plan_cache_mode = force_custom_plan AS $fn$';
 
 /** 0020's sluice_enqueue under another name, with other settings. */
 const variant = (name: string, settings: string) => {
   const sql = orderedEnqueue(true);
-  if (!sql.startsWith(`\n${HEAD}`) || !sql.includes(SETTINGS) || sql.split(MERGE_WHERE).length !== 2)
-    throw new Error('0021: the enqueue function of 0020 changed');
+  for (const part of [`\n${HEAD}`, SETTINGS, MERGE_WHERE, DECLARE_LINE])
+    if (sql.split(part).length !== 2) throw new Error('0021: the enqueue function of 0020 changed');
   return sql
     .replace(HEAD, `CREATE FUNCTION ${name}(`)
     .replace(SETTINGS, `${settings} AS $fn$`)
+    .replace(DECLARE_LINE, `${DECLARE_LINE}        v_pending constant text := 'pending';\n`)
     .replace(
       MERGE_WHERE,
-      `${MERGE_WHERE.trimEnd()}
-       -- Only the rows found above, by primary key: whatever join the planner picks reads no other row.
+      `WHERE q.id = t.live_id AND q.state = v_pending AND NOT (q.op = 'delete' AND p_op <> 'delete')
+       -- Only the rows found above, by primary key, whatever join the planner picks. The state is a variable so
+       -- that no partial index's predicate (state IN ...) follows from it: a cached plan must not walk one.
        AND q.id = ANY (ARRAY(SELECT n.live_id FROM newest n))\n`,
     );
 };
@@ -39,12 +42,15 @@ const ARGS = 'p_entity, p_op, p_source, p_ids, p_payloads, p_ticket, p_notify, p
  *
  * Now sluice_enqueue is a dispatcher over two copies of the same function body:
  * - `sluice_enqueue_few` (calls of up to FEW_IDS ids: group commits, one-row captures, single pushes): a
- *   generic plan, made once per session, with sequential scans, hash joins and merge joins off. What is left
- *   to the planner reaches event_queue only by index probes per change (the key index for a record's newest
- *   live row, the primary key for the merge), so the plan's cost follows the call's ids, not the table or
- *   its statistics. The price is a nested-loop anti join between the call's targets and its merged rows,
- *   quadratic in its ids, which is why big calls do not come here (1,000 ids that all merge: 81 ms against
- *   55 ms planned per call). JIT is off: the cost of a disabled path would make every call JIT-compile it.
+ *   generic plan, made once per session, with sequential scans and JIT off (the cost of a disabled path would
+ *   make every call JIT-compile). It must not depend on the statistics of when it was made, so it reaches
+ *   event_queue only by index probes per change: the key index for a record's newest live row (a LIMIT 1
+ *   probe), and for the merge the primary key of the rows found (`q.id = ANY (...)`). The merge compares the
+ *   state to a variable, so no partial index is a candidate there: a plan cached on a small queue otherwise
+ *   walked the whole key index (its predicate follows from `state = 'pending'`, and a btree evaluates
+ *   `id = ANY` on its fourth column by reading every entry). With a few ids every join is cheap; big calls do
+ *   not come here, as a generic plan's nested-loop anti join between targets and merged rows is quadratic in
+ *   them (1,000 ids that all merge: 81 ms against 55 ms planned per call).
  * - `sluice_enqueue_many` (bigger calls: pushes of many ids, backfill pages, big captured statements): the
  *   previous function, planned per call for its real size; planning is a small part of such a call.
  * Same arguments, same results; the dispatch costs a function call.
