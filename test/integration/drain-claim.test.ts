@@ -2,7 +2,8 @@ import { Pool } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claim, type RouteQuota } from '../../src/db/queue/claim';
 import { settleRows } from '../../src/db/queue/settle-rows';
-import { sessionOptions } from '../../src/db/schema-name';
+import type { Queryable } from '../../src/db/pool';
+import { sessionOptions, sluiceSchema } from '../../src/db/schema-name';
 import { count, createTestDb, type TestDb } from '../helpers/db';
 
 /** The claim's SQL against a real Postgres: plan-proof cost, parked rows, fairness and priority. */
@@ -88,6 +89,48 @@ describe('the claim', () => {
       await db.pool.query('ALTER TABLE event_queue RESET (autovacuum_enabled)');
     }
   }, 180_000);
+
+  it("on a big queue (200k pending rows analyzed) the planner prices the claim by the table, past jit_above_cost, yet the drain's sessions claim without JIT: with JIT on, every claim compiled first (~460 ms a claim at 1M rows, issue #12)", async () => {
+    await rows('crm', 200_000);
+    await db.pool.query('ANALYZE event_queue');
+    /** The claim's own statement under EXPLAIN (ANALYZE): it claims its rows, and returns its plan. */
+    const explained = async (session: Queryable) => {
+      let plan: {
+        Plan: { 'Total Cost': number; 'Actual Rows': number };
+        JIT?: { Functions: number };
+      } | null = null;
+      const spy: Queryable = {
+        query: (async (text: string, params: unknown[]) => {
+          const res = await session.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params);
+          plan = (res.rows[0] as { 'QUERY PLAN': [NonNullable<typeof plan>] })['QUERY PLAN'][0];
+          return { rows: [] };
+        }) as unknown as Queryable['query'],
+      };
+      await claim(spy, { limit: 500, routes: routes('crm'), holder: 'me', ...allLanes(1), leaseMs: 60_000 });
+      return plan!;
+    };
+    const jitAbove = Number(
+      (await db.pool.query<{ c: string }>(`SELECT current_setting('jit_above_cost') AS c`)).rows[0].c,
+    );
+
+    const drained = await explained(drainPool);
+    expect(drained.Plan['Actual Rows']).toBe(500);
+    expect(drained.Plan['Total Cost']).toBeGreaterThan(jitAbove);
+    expect(drained.JIT).toBeUndefined();
+
+    // The same claim on a session with JIT on (the server's default) compiles, where the server can.
+    const jitOn = new Pool({
+      connectionString: db.url,
+      max: 1,
+      options: `-c search_path=${sluiceSchema()} -c jit=on`,
+    });
+    try {
+      const { rows: avail } = await jitOn.query<{ on: boolean }>('SELECT pg_jit_available() AS on');
+      if (avail[0].on) expect((await explained(jitOn)).JIT?.Functions).toBeGreaterThan(0);
+    } finally {
+      await jitOn.end();
+    }
+  }, 120_000);
 
   it("a record's later rows are parked behind its retrying head (no claim reads them again) and unblocked one at a time, in order, as each predecessor settles", async () => {
     await rows('crm', 50, { record: 'hot' });

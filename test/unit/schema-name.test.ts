@@ -23,12 +23,14 @@ describe('SLUICE_SCHEMA', () => {
     expect(parsed.error?.issues[0].message).toMatch(reason);
   });
 
-  it('puts Sluice sessions on its schema alone, with any other settings after it', () => {
+  it('puts Sluice sessions on its schema alone, JIT off, with any other settings after it', () => {
     const saved = process.env.SLUICE_SCHEMA;
     process.env.SLUICE_SCHEMA = 'q1';
     try {
-      expect(sessionOptions()).toBe('-c search_path=q1');
-      expect(sessionOptions('synchronous_commit=off')).toBe('-c search_path=q1 -c synchronous_commit=off');
+      expect(sessionOptions()).toBe('-c search_path=q1 -c jit=off');
+      expect(sessionOptions('synchronous_commit=off')).toBe(
+        '-c search_path=q1 -c jit=off -c synchronous_commit=off',
+      );
     } finally {
       if (saved === undefined) delete process.env.SLUICE_SCHEMA;
       else process.env.SLUICE_SCHEMA = saved;

@@ -55,6 +55,10 @@ interface Row {
  * ready-index probe; when it picks the former, a claim reads the route's pending rows (~100 ms at 100,000),
  * bounded and far under the statement timeout. (Pricing sorts out with enable_sort=off on the drain's sessions
  * settled the tie but made every claim 15-50x slower: the sorts no plan avoids then steer the rest of the plan.)
+ * Its estimate grows with the table though its work does not: `LIMIT r.quota` is a column, so the planner
+ * assumes a tenth of the ready rows and prices a head probe for each (~780,000 on a 1,000,000-row queue, past
+ * jit_above_cost and jit_optimize_above_cost). Sluice's sessions run with jit=off (schema-name.ts
+ * sessionOptions); with JIT on, each claim of 500 rows there spent ~460 ms compiling for ~5 ms of work.
  * The lane filter is applied to the candidates the ready-index probe reads: free with one instance (it
  * holds every lane), about N entries read per row claimed with N instances.
  * The two UPDATEs find their rows by primary key only: their state guard is written `NOT IN (running,
