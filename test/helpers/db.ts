@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Client, type Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import { createDataSource } from '../../src/db/data-source';
 import { migrate } from '../../src/db/migrate';
 import { poolOf } from '../../src/db/pool';
-import { sluiceSchema } from '../../src/db/schema-name';
+import { sessionOptions, sluiceSchema } from '../../src/db/schema-name';
 
 export interface TestDb {
   name: string;
@@ -61,4 +61,9 @@ export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<Te
 export async function count(pool: Pool, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(sql, params);
   return Number(rows[0].n);
+}
+
+/** The drain's connections as the service makes them: Sluice's session options, every statement under a 5 s timeout. */
+export function drainSessions(url: string): Pool {
+  return new Pool({ connectionString: url, max: 2, options: sessionOptions('statement_timeout=5000') });
 }

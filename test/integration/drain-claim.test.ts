@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claim, type RouteQuota } from '../../src/db/queue/claim';
 import { settleRows } from '../../src/db/queue/settle-rows';
 import type { Queryable } from '../../src/db/pool';
-import { sessionOptions, sluiceSchema } from '../../src/db/schema-name';
-import { count, createTestDb, type TestDb } from '../helpers/db';
+import { sluiceSchema } from '../../src/db/schema-name';
+import { count, createTestDb, drainSessions, type TestDb } from '../helpers/db';
 
 /** The claim's SQL against a real Postgres: plan-proof cost, parked rows, fairness and priority. */
 describe('the claim', () => {
@@ -14,11 +14,7 @@ describe('the claim', () => {
 
   beforeAll(async () => {
     db = await createTestDb();
-    drainPool = new Pool({
-      connectionString: db.url,
-      max: 2,
-      options: sessionOptions('statement_timeout=5000'),
-    });
+    drainPool = drainSessions(db.url);
   });
   beforeEach(async () => {
     await db.pool.query('TRUNCATE event_queue');

@@ -1,9 +1,8 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claim } from '../../src/db/queue/claim';
 import { distinctBodies, settleRows } from '../../src/db/queue/settle-rows';
-import { sessionOptions } from '../../src/db/schema-name';
-import { createTestDb, type TestDb } from '../helpers/db';
+import { createTestDb, drainSessions, type TestDb } from '../helpers/db';
 
 /** The attempt log's 2xx bodies go to Postgres once per distinct text; each row still gets its own. */
 describe('settle: attempt bodies', () => {
@@ -12,11 +11,7 @@ describe('settle: attempt bodies', () => {
 
   beforeAll(async () => {
     db = await createTestDb();
-    drainPool = new Pool({
-      connectionString: db.url,
-      max: 2,
-      options: sessionOptions('statement_timeout=5000'),
-    });
+    drainPool = drainSessions(db.url);
     await db.pool.query(
       `UPDATE sluice_lane SET holder = 'me', term = 1, expires_at = now() + interval '1 hour'`,
     );
