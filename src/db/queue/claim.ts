@@ -55,10 +55,12 @@ interface Row {
  * ready-index probe; when it picks the former, a claim reads the route's pending rows (~100 ms at 100,000),
  * bounded and far under the statement timeout. (Pricing sorts out with enable_sort=off on the drain's sessions
  * settled the tie but made every claim 15-50x slower: the sorts no plan avoids then steer the rest of the plan.)
- * Its estimate grows with the table though its work does not: `LIMIT r.quota` is a column, so the planner
- * assumes a tenth of the ready rows and prices a head probe for each (~780,000 on a 1,000,000-row queue, past
- * jit_above_cost and jit_optimize_above_cost). Sluice's sessions run with jit=off (schema-name.ts
- * sessionOptions); with JIT on, each claim of 500 rows there spent ~460 ms compiling for ~5 ms of work.
+ * Its estimate does not grow with the table either: each route's probe is `LIMIT $9`, the largest quota, a
+ * constant to the planner (node-postgres sends parameters, so each claim gets a custom plan), and a route's
+ * own quota is applied after it (`nth <= quota`), before any head probe. (With `LIMIT r.quota`, a column,
+ * the planner assumed a tenth of the ready rows and priced a head probe for each: ~780,000 on a 1,000,000-row
+ * queue, past jit_above_cost, and each claim of 500 rows spent ~460 ms JIT-compiling for ~5 ms of work.
+ * Sluice's sessions run with jit=off besides: schema-name.ts sessionOptions.)
  * The lane filter is applied to the candidates the ready-index probe reads: free with one instance (it
  * holds every lane), about N entries read per row claimed with N instances.
  * The two UPDATEs find their rows by primary key only: their state guard is written `NOT IN (running,
@@ -77,6 +79,7 @@ interface Row {
  */
 export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEvent[]> {
   if (o.routes.length === 0 || o.limit <= 0 || o.lanes.length === 0) return [];
+  const quotas = o.routes.map((r) => Math.max(0, Math.floor(r.quota)));
   const result = await rows<Row>(
     db,
     `WITH held AS (
@@ -85,14 +88,16 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
         WHERE l.holder = $2 AND l.expires_at > now()
      ),
      cand AS (
-       SELECT c.id, c.route, c.entity, c.record_id, c.run_at, (c.bulk OR r.bulk) AS bulk
+       SELECT c.id, c.route, c.entity, c.record_id, c.run_at, (c.bulk OR r.bulk) AS bulk, r.quota,
+              row_number() OVER (PARTITION BY r.route ORDER BY c.bulk, c.run_at, c.id) AS nth
          FROM unnest($5::text[], $6::int[], $7::bool[]) AS r(route, quota, bulk)
         CROSS JOIN LATERAL (
           SELECT q.id, q.route, q.entity, q.record_id, q.run_at, q.bulk FROM event_queue q
            WHERE q.route = r.route AND q.state = 'pending' AND NOT q.blocked AND q.run_at <= now()
              AND q.lane = ANY (ARRAY(SELECT lane FROM held))
            ORDER BY q.bulk, q.run_at, q.id
-           LIMIT r.quota) c
+           LIMIT $9) c
+        WHERE r.quota > 0
      ),
      judged AS (
        SELECT c.*, b.state AS blocker
@@ -104,6 +109,7 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
               AND (e.state = 'running' OR e.id < c.id)
             ORDER BY e.state = 'pending' DESC
             LIMIT 1) b ON true
+        WHERE c.nth <= c.quota
      ),
      picked AS (
        SELECT id FROM (
@@ -130,9 +136,10 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
       o.lanes,
       o.leaseMs,
       o.routes.map((r) => r.route),
-      o.routes.map((r) => Math.max(0, Math.floor(r.quota))),
+      quotas,
       o.routes.map((r) => r.bulk),
       o.terms,
+      Math.max(0, ...quotas),
     ],
   );
   result.sort((a, b) => Number(a.id) - Number(b.id));
