@@ -134,8 +134,12 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
     extra += healthCte(params.length + 1);
     params.push(health.routes, health.ok, health.failFrom);
   }
-  const res = await db.query<{ n: string }>(
-    `WITH done AS (
+  const res = await db.query<{ n: string }>({
+    // Prepared once per connection (a name per variant of the text): parsing and planning this statement
+    // cost Postgres ~1 ms a settle, ~10 us per event at 100 rows a flush. Its generic plan is the custom
+    // one (the ids come from unnest; rows found through the running rows' lease index or the primary key).
+    name: `sluice_settle${extra ? `_${attempts?.queueIds.length ? 'a' : ''}${health?.routes.length ? 'h' : ''}` : ''}`,
+    text: `WITH done AS (
        UPDATE event_queue q
           SET state = 'done', done_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL,
               last_status = f.status, last_error = NULL
@@ -175,8 +179,8 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
           AND EXISTS (SELECT 1 FROM event_queue p WHERE p.state = 'pending' AND p.blocked)
      )${extra}
      SELECT (SELECT count(*) FROM done) + (SELECT count(*) FROM failed) AS n`,
-    params,
-  );
+    values: params,
+  });
   return Number(res.rows[0].n);
 }
 
