@@ -23,21 +23,6 @@ export interface ClaimOptions {
   leaseMs: number;
 }
 
-interface Row {
-  id: string;
-  event_id: string;
-  route: string;
-  entity: string;
-  record_id: string;
-  op: ClaimedEvent['op'];
-  source: string;
-  payload: unknown;
-  occurred_at: Date;
-  attempts: number;
-  merged_count: number;
-  lane: number;
-}
-
 /**
  * Claims up to `limit` due rows of the lanes the caller holds, shared among the routes (each route's oldest
  * live rows first, backfill rows after live ones, then round robin across routes), fenced by the lanes'
@@ -80,7 +65,7 @@ interface Row {
 export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEvent[]> {
   if (o.routes.length === 0 || o.limit <= 0 || o.lanes.length === 0) return [];
   const quotas = o.routes.map((r) => Math.max(0, Math.floor(r.quota)));
-  const result = await rows<Row>(
+  const result = await rows<ClaimedEvent>(
     db,
     `WITH held AS (
        SELECT l.lane FROM sluice_lane l
@@ -128,8 +113,8 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
         SET state = 'running', attempts = q.attempts + 1, locked_by = $2,
             locked_until = now() + make_interval(secs => $4::float8 / 1000), updated_at = now()
       WHERE q.id = ANY (ARRAY(SELECT id FROM picked)) AND q.state NOT IN ('running', 'done', 'dead')
-     RETURNING q.id, q.event_id, q.route, q.entity, q.record_id, q.op, q.source, q.payload, q.occurred_at,
-               q.attempts, q.merged_count, q.lane`,
+     RETURNING q.id, q.event_id AS "eventId", q.route, q.entity, q.record_id AS "recordId", q.op, q.source,
+               q.payload, q.occurred_at AS "occurredAt", q.attempts, q.merged_count AS "mergedCount", q.lane`,
     [
       o.limit,
       o.holder,
@@ -142,19 +127,8 @@ export async function claim(db: Queryable, o: ClaimOptions): Promise<ClaimedEven
       Math.max(0, ...quotas),
     ],
   );
-  result.sort((a, b) => Number(a.id) - Number(b.id));
-  return result.map((r) => ({
-    id: r.id,
-    eventId: r.event_id,
-    route: r.route,
-    entity: r.entity,
-    recordId: r.record_id,
-    op: r.op,
-    source: r.source,
-    payload: r.payload,
-    occurredAt: r.occurred_at,
-    attempts: r.attempts,
-    mergedCount: r.merged_count,
-    lane: r.lane,
-  }));
+  // The rows come back in ClaimedEvent's shape (the RETURNING list names them), used as they are: no copy
+  // of each row. In id order: ids are bigint text without leading zeros, so the shorter is the smaller, and
+  // of equal length the lexically smaller (no Number() per comparison, exact past 2^53).
+  return result.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

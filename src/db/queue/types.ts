@@ -1,6 +1,6 @@
 import type { Op } from '../../config/route-schema';
 
-/** A claimed row as the drain sees it (snake_case columns mapped once in claim.ts). */
+/** A claimed row as the drain sees it (claim.ts names the columns so; the rows pg returns are used as they are). */
 export interface ClaimedEvent {
   id: string;
   eventId: string;
