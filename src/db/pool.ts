@@ -34,3 +34,25 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
     client.release();
   }
 }
+
+/**
+ * A one-dimensional array parameter in Postgres's text form: what pg would send for the same JS array,
+ * built for less. pg quotes every element and runs two regex replaces over each (numbers included); here
+ * numbers and booleans go bare (their String(), as pg's), null and undefined as NULL, and strings quoted,
+ * escaped only when they hold a quote or a backslash. For the hot statements' columnar parameters (a
+ * settle sends about seven elements per event).
+ */
+export function arrayParam(values: ReadonlyArray<string | number | boolean | null | undefined>): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) out += 'NULL';
+    else if (typeof v === 'string')
+      out += NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${v}"`;
+    else out += String(v);
+  }
+  return out + '}';
+}
+
+const NEEDS_ESCAPE = /["\\]/;

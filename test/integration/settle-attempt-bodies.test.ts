@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { arrayParam } from '../../src/db/pool';
 import { claim } from '../../src/db/queue/claim';
 import { distinctBodies, settleRows } from '../../src/db/queue/settle-rows';
 import { createTestDb, drainSessions, type TestDb } from '../helpers/db';
@@ -19,6 +20,28 @@ describe('settle: attempt bodies', () => {
   afterAll(async () => {
     await drainPool?.end();
     await db?.drop();
+  });
+
+  it('arrayParam: Postgres reads back the same texts, numbers, booleans and nulls that pg would have sent', async () => {
+    const texts = ['', 'ok', 'a"b', 'back\\slash', '{x,y}', 'NULL', ' padded ', 'x'.repeat(600), 'é ü 字'];
+    const t = await db.pool.query<{ a: string[] }>('SELECT $1::text[] AS a', [arrayParam([...texts, null])]);
+    expect(t.rows[0].a).toEqual([...texts, null]);
+    const n = await db.pool.query<{ i: string[]; f: number[]; b: boolean[] }>(
+      'SELECT $1::bigint[] AS i, $2::float8[] AS f, $3::bool[] AS b',
+      [
+        arrayParam(['1', '9007199254740993', null]),
+        arrayParam([1764497000123, 0.5, null]),
+        arrayParam([true, false, null]),
+      ],
+    );
+    expect(n.rows[0]).toEqual({
+      i: ['1', '9007199254740993', null],
+      f: [1764497000123, 0.5, null],
+      b: [true, false, null],
+    });
+    expect(
+      (await db.pool.query<{ a: number[] }>('SELECT $1::int[] AS a', [arrayParam([])])).rows[0].a,
+    ).toEqual([]);
   });
 
   it('distinctBodies lists each text once, rows point at it by 1-based position, null stays null', () => {

@@ -1,4 +1,4 @@
-import type { Queryable } from '../pool';
+import { arrayParam, type Queryable } from '../pool';
 
 export interface Failure {
   id: string;
@@ -111,28 +111,36 @@ export function distinctBodies(bodies: Array<string | null>): { at: Array<number
 export async function settleRows(db: Queryable, holder: string, s: SettleRows): Promise<number> {
   const { done, failures, attempts, health } = s;
   if (done.ids.length === 0 && failures.length === 0) return 0;
+  // Arrays go as Postgres array text (arrayParam, what pg would send, built for less); dates are left to pg.
   const params: unknown[] = [
     holder,
-    done.ids,
-    done.statuses,
-    failures.map((f) => f.id),
-    failures.map((f) => f.dead),
+    arrayParam(done.ids),
+    arrayParam(done.statuses),
+    arrayParam(failures.map((f) => f.id)),
+    arrayParam(failures.map((f) => f.dead)),
     failures.map((f) => f.runAt),
-    failures.map((f) => f.error.slice(0, 2000)),
-    failures.map((f) => f.status),
-    failures.map((f) => f.response),
-    failures.map((f) => f.refundAttempt ?? false),
+    arrayParam(failures.map((f) => f.error.slice(0, 2000))),
+    arrayParam(failures.map((f) => f.status)),
+    arrayParam(failures.map((f) => f.response)),
+    arrayParam(failures.map((f) => f.refundAttempt ?? false)),
   ];
   let extra = '';
   if (attempts?.queueIds.length) {
     extra += ATTEMPTS_CTE;
     const a = attempts;
     const { at, texts } = distinctBodies(a.bodies);
-    params.push(a.queueIds, a.startedMs, a.durationMs, a.errorCodes, at, texts);
+    params.push(
+      arrayParam(a.queueIds),
+      arrayParam(a.startedMs),
+      arrayParam(a.durationMs),
+      arrayParam(a.errorCodes),
+      arrayParam(at),
+      arrayParam(texts),
+    );
   }
   if (health?.routes.length) {
     extra += healthCte(params.length + 1);
-    params.push(health.routes, health.ok, health.failFrom);
+    params.push(arrayParam(health.routes), arrayParam(health.ok), health.failFrom);
   }
   const res = await db.query<{ n: string }>({
     // Prepared once per connection (a name per variant of the text): parsing and planning this statement
