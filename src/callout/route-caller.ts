@@ -124,9 +124,14 @@ export class RouteCaller {
     };
   }
 
-  /** One outcome per event, same order. Never throws. */
-  async deliver(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
-    if (events.length === 1) return this.deliverChunk(events); // the common case, kept lean
+  /** One outcome per event, same order. Never throws (nor rejects). */
+  deliver(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
+    // The common case, kept lean: one event, one request, no async frame of its own.
+    if (events.length === 1) return this.deliverChunk(events);
+    return this.deliverMany(events);
+  }
+
+  private async deliverMany(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
     const outcomes = new Array<CalloutOutcome>(events.length);
     const chunks: Array<{ at: number[]; events: DeliveryEvent[] }> = [];
     for (const group of this.groups(events)) {
@@ -192,15 +197,16 @@ export class RouteCaller {
     }
   }
 
-  private async deliverChunk(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
+  /** Not async (one promise less per request): every path returns a promise, and none throws. */
+  private deliverChunk(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
     // Fast path: an open breaker defers without waiting for a slot.
-    if (this.breaker.opened) return this.deferAll(events);
+    if (this.breaker.opened) return Promise.resolve(this.deferAll(events));
     let config: AxiosRequestConfig;
     try {
       config = this.connector.buildRequest(events, this.options);
     } catch (err) {
       const error = `connector ${this.connector.name}: ${(err as Error).message}`;
-      return events.map(() => ({ kind: 'permanent', status: null, error }));
+      return Promise.resolve(events.map((): CalloutOutcome => ({ kind: 'permanent', status: null, error })));
     }
     config.headers = {
       ...(config.headers as Record<string, string>),
