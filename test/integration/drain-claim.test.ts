@@ -211,4 +211,63 @@ describe('the claim', () => {
     expect(claimed.length).toBe(20);
     expect(new Set(claimed.map((r) => r.lane))).toEqual(new Set([1, 3]));
   });
+
+  it("the settle statement's cached (generic) plan finds its rows by primary key: it never walks the running rows' lease index, which statistics that saw none running call tiny", async () => {
+    await rows('crm', 5_000);
+    await db.pool.query('ANALYZE event_queue'); // no row running yet
+    await db.pool.query(
+      `UPDATE event_queue SET state = 'running', locked_by = CASE WHEN id % 50 = 0 THEN 'me' ELSE 'other' END,
+              locked_until = now() + interval '1 minute'`,
+    );
+    const mine = await db.pool.query<{ id: string }>(
+      `SELECT id FROM event_queue WHERE locked_by = 'me' ORDER BY id`,
+    );
+    const ids = mine.rows.map((r) => r.id);
+    // The statement settleRows prepares, captured, then explained as the cached plan a session keeps.
+    let stmt: { text: string; values: unknown[] } | null = null;
+    const spy: Queryable = {
+      query: (async (q: { text: string; values: unknown[] }) => {
+        stmt = q;
+        return { rows: [{ n: '0' }] };
+      }) as unknown as Queryable['query'],
+    };
+    await settleRows(spy, 'me', {
+      done: { ids, statuses: ids.map(() => 200) },
+      failures: [],
+      attempts: {
+        queueIds: ids,
+        startedMs: ids.map(() => Date.now()),
+        durationMs: ids.map(() => 1),
+        errorCodes: ids.map(() => null),
+        bodies: ids.map(() => 'ok'),
+      },
+      health: { routes: ['crm'], ok: [true], failFrom: [null] },
+    });
+    const { text, values } = stmt!;
+    const session = await drainPool.connect();
+    try {
+      await session.query('SET plan_cache_mode = force_generic_plan');
+      await session.query(`PREPARE settle_plan AS ${text}`);
+      const args = values
+        .map((v) => (Array.isArray(v) ? `'{}'` : session.escapeLiteral(String(v))))
+        .join(', ');
+      const plan = await session.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE settle_plan(${args})`);
+      const shown = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(shown).toMatch(/Index Scan using event_queue_pkey on event_queue q\b/);
+      expect(shown).toMatch(/Index Scan using event_queue_pkey on event_queue q_1\b/);
+      expect(shown).not.toContain('event_queue_lease_idx');
+      // And it settles: the rows locked to 'me' done, the others' untouched.
+      const n = await settleRows(drainPool, 'me', {
+        done: { ids, statuses: ids.map(() => 200) },
+        failures: [],
+      });
+      expect(n).toBe(ids.length);
+      expect(await count(db.pool, `SELECT count(*) AS n FROM event_queue WHERE state = 'running'`)).toBe(
+        5_000 - ids.length,
+      );
+    } finally {
+      await session.query('DEALLOCATE ALL').catch(() => undefined);
+      session.release();
+    }
+  });
 });
