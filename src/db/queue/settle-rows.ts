@@ -144,11 +144,11 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
   }
   const res = await db.query<{ n: string }>({
     // Prepared once per connection (a name per variant of the text): parsing and planning this statement
-    // cost Postgres ~1 ms a settle, ~10 us per event at 100 rows a flush. Its custom and generic plans both
-    // read the running rows through their lease index (the rows in flight, bounded by the windows) and
-    // hash-join them to the flush, even on statistics that saw none running (settle-plans.test.ts). Written
-    // to find them by primary key instead (`state NOT IN (...)`), a custom plan on such statistics took them
-    // from a sequential scan and compared each with every id: 2,000 rows in ~560 ms.
+    // cost Postgres ~1 ms a settle, ~10 us per event at 100 rows a flush. Its plans hash-join the flush to the
+    // running rows (settle-plans.test.ts). Written to find them by primary key instead (`state NOT IN (...)`),
+    // a custom plan on statistics that saw no row running took them from a sequential scan and compared each
+    // with every id: 2,000 rows in ~560 ms. Not yet plan-proof: on such statistics the generic plan may reach
+    // them through event_queue_key_idx, a walk of the whole backlog per flush (README, "A settle planned once").
     name: `sluice_settle${extra ? `_${attempts?.queueIds.length ? 'a' : ''}${health?.routes.length ? 'h' : ''}` : ''}`,
     text: `WITH done AS (
        UPDATE event_queue q
