@@ -30,12 +30,13 @@ export function sluiceSchema(env: NodeJS.ProcessEnv = process.env): string {
  * libpq startup options for a Sluice session: search_path on Sluice's schema (nothing else, so an object
  * missing there is an error rather than a silent read of the user's `public`), JIT off, plus any `name=value`.
  *
- * Why JIT off: every statement Sluice runs is short and index-driven, but the planner prices some of them by
- * the table's size, not by the rows they touch (the claim's per-route `LIMIT` comes from a lateral column,
- * so the planner assumes 10% of the ready rows and prices a head probe for each). On a 1,000,000-row queue
- * the claim's estimate (~780,000) passed jit_above_cost and jit_optimize_above_cost (100,000 and 500,000 by
- * default): each claim of 500 rows spent ~460 ms compiling 74 functions for ~5 ms of execution, and the
- * drain fell to ~1,100 rows/s (issue #12). The capture trigger already turns JIT off for its big statements.
+ * Why JIT off: every statement Sluice runs is short and index-driven, but the planner may price one by the
+ * table's size rather than the rows it touches. The claim did (its per-route `LIMIT` was a lateral column, so
+ * the planner assumed 10% of the ready rows; claim.ts now bounds it): on a 1,000,000-row queue its estimate
+ * (~780,000) passed jit_above_cost and jit_optimize_above_cost (100,000 and 500,000 by default), each claim
+ * of 500 rows spent ~460 ms compiling 74 functions for ~5 ms of execution, and the drain fell to ~1,100
+ * rows/s (issue #12). JIT off keeps the next such estimate harmless. The capture trigger already turns JIT
+ * off for its big statements.
  */
 export function sessionOptions(...settings: string[]): string {
   return [`search_path=${sluiceSchema()}`, 'jit=off', ...settings].map((s) => `-c ${s}`).join(' ');

@@ -125,8 +125,11 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
     arrayParam(failures.map((f) => f.refundAttempt ?? false)),
   ];
   let extra = '';
+  /** Which optional parts the text has: each variant is a prepared statement of its own. */
+  let variant = '';
   if (attempts?.queueIds.length) {
     extra += ATTEMPTS_CTE;
+    variant += 'a';
     const a = attempts;
     const { at, texts } = distinctBodies(a.bodies);
     params.push(
@@ -140,6 +143,7 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
   }
   if (health?.routes.length) {
     extra += healthCte(params.length + 1);
+    variant += 'h';
     params.push(arrayParam(health.routes), arrayParam(health.ok), health.failFrom);
   }
   const res = await db.query<{ n: string }>({
@@ -149,7 +153,7 @@ export async function settleRows(db: Queryable, holder: string, s: SettleRows): 
     // a custom plan on statistics that saw no row running took them from a sequential scan and compared each
     // with every id: 2,000 rows in ~560 ms. Not yet plan-proof: on such statistics the generic plan may reach
     // them through event_queue_key_idx, a walk of the whole backlog per flush (README, "A settle planned once").
-    name: `sluice_settle${extra ? `_${attempts?.queueIds.length ? 'a' : ''}${health?.routes.length ? 'h' : ''}` : ''}`,
+    name: variant ? `sluice_settle_${variant}` : 'sluice_settle',
     text: `WITH done AS (
        UPDATE event_queue q
           SET state = 'done', done_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL,
