@@ -81,6 +81,7 @@ describe('a fresh install keeps to its own schema', () => {
       'sluice_enqueue_many',
       'sluice_enqueue_route',
       'sluice_fan_out_captures',
+      'sluice_settle',
     ]);
     expect(rows.every((r) => r.path === 'search_path=sluice')).toBe(true);
   });

@@ -54,7 +54,7 @@ describe('settle: attempt bodies', () => {
     expect(distinctBodies([null])).toEqual({ at: [null], texts: [] });
   });
 
-  it('a settle writes every row its own body (shared, distinct, none) and a failure its response', async () => {
+  it('a settle writes every row its own body (shared, distinct, none), duration and error code, and a failure its response, whatever order the log lists the rows in', async () => {
     await db.pool.query(
       `INSERT INTO event_queue (event_id, route, entity, record_id, op, source)
        SELECT gen_random_uuid(), 'crm', 'account', 'r-' || g, 'update', 'api' FROM generate_series(1, 6) g`,
@@ -84,26 +84,27 @@ describe('settle: attempt bodies', () => {
           response: 'down',
         },
       ],
+      // The log lists the rows in the reverse order of the settle's.
       attempts: {
-        queueIds: ids,
+        queueIds: [...ids].reverse(),
         startedMs: ids.map(() => Date.now()),
-        durationMs: ids.map(() => 3),
-        errorCodes: ids.map(() => null),
-        bodies,
+        durationMs: ids.map((_, i) => 10 + (ids.length - 1 - i)),
+        errorCodes: ids.map((_, i) => (i === 0 ? 'ECONNRESET' : null)),
+        bodies: [...bodies].reverse(),
       },
       health: { routes: ['crm'], ok: [true], failFrom: [null] },
     });
-    expect(n).toBeGreaterThan(0);
+    expect(n).toBe(6);
     const { rows } = await db.pool.query<{ queue_id: string; outcome: string; response: string | null }>(
-      `SELECT queue_id::text, outcome, response FROM sluice_attempt ORDER BY queue_id`,
+      `SELECT queue_id::text, outcome, response, duration_ms, error_code FROM sluice_attempt ORDER BY queue_id`,
     );
     expect(rows).toEqual([
-      { queue_id: ids[0], outcome: 'succeeded', response: shared },
-      { queue_id: ids[1], outcome: 'succeeded', response: shared },
-      { queue_id: ids[2], outcome: 'succeeded', response: 'fine' },
-      { queue_id: ids[3], outcome: 'succeeded', response: null },
-      { queue_id: ids[4], outcome: 'succeeded', response: shared },
-      { queue_id: ids[5], outcome: 'failed', response: 'down' },
+      { queue_id: ids[0], outcome: 'succeeded', response: shared, duration_ms: 10, error_code: null },
+      { queue_id: ids[1], outcome: 'succeeded', response: shared, duration_ms: 11, error_code: null },
+      { queue_id: ids[2], outcome: 'succeeded', response: 'fine', duration_ms: 12, error_code: null },
+      { queue_id: ids[3], outcome: 'succeeded', response: null, duration_ms: 13, error_code: null },
+      { queue_id: ids[4], outcome: 'succeeded', response: shared, duration_ms: 14, error_code: null },
+      { queue_id: ids[5], outcome: 'failed', response: 'down', duration_ms: 15, error_code: 'ECONNRESET' },
     ]);
   });
 });

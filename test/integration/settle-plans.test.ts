@@ -1,115 +1,231 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Queryable } from '../../src/db/pool';
 import { settleRows, type SettleRows } from '../../src/db/queue/settle-rows';
 import { createTestDb, drainSessions, type TestDb } from '../helpers/db';
 
 /**
- * The settle statement is prepared once per connection (settle-rows.ts), so a session runs it on custom plans
- * first and may then keep a generic one. Either must match a flush's rows in one pass: on statistics that saw
- * no row running, a custom plan that found them by primary key (`state NOT IN (...)`) took the 2,000 running rows
- * from a sequential scan and compared each with every id of the flush (4,000,000 comparisons, ~560 ms), and
- * drain-composite fell from ~25,000 to ~18,000 events/s.
+ * The settle must cost O(flush) whatever the statistics say and whatever the table looked like when the
+ * session planned it (issue #12). Each case settles a flush on a drain session with auto_explain sending the
+ * plans of every statement (the nested ones too) to the client, and adds up what the plans read from
+ * event_queue: rows returned and removed by filters, times loops, and the comparisons of joins.
+ *
+ * Shapes that broke earlier forms of the statement:
+ * - stale statistics taken while every row was done (drain-stale-stats): the guard `state = 'running'` implied
+ *   event_queue_key_idx's predicate, thought empty, and the generic plan walked that index, the whole backlog,
+ *   per flush (~300,000 entries, ~100 ms for 500 rows);
+ * - statistics that saw pending rows but none running: found by primary key (`state NOT IN (...)`), a custom
+ *   plan seq-scanned the running rows and compared each with every id of the flush (2,000 rows: ~560 ms);
+ * - a plan made while the table held two rows (a fresh install's first flush), kept by the session as the table
+ *   grows: a generic plan for a tiny table scans the whole primary key.
  */
-describe('the settle statement on stale statistics', () => {
-  let db: TestDb;
-  let drainPool: Pool;
-  let ids: string[];
+describe('the settle on stale statistics and on plans made for another table size', () => {
+  const BACKLOG = 100_000;
+  const FLUSH_MAX = 2_000;
 
-  beforeAll(async () => {
-    db = await createTestDb();
-    drainPool = drainSessions(db.url);
-    await db.pool.query(
-      `INSERT INTO event_queue (event_id, route, entity, record_id, op, source, state)
-       SELECT gen_random_uuid(), 'crm', 'account', 'r-' || g, 'update', 'api', 'pending'
-         FROM generate_series(1, 100000) g`,
-    );
-    await db.pool.query('ANALYZE event_queue'); // no row running yet
-    await db.pool.query(
-      `UPDATE event_queue SET state = 'running', locked_until = now() + interval '1 minute',
-              locked_by = CASE WHEN id <= 2000 THEN 'me' ELSE 'other' END
-        WHERE id <= 4000`,
-    );
-    ids = (
-      await db.pool.query<{ id: string }>(`SELECT id FROM event_queue WHERE locked_by = 'me' ORDER BY id`)
-    ).rows.map((r) => r.id);
-  }, 120_000);
-  afterAll(async () => {
-    await drainPool?.end();
-    await db?.drop();
+  interface Node {
+    'Node Type': string;
+    'Relation Name'?: string;
+    'Actual Rows'?: number;
+    'Actual Loops'?: number;
+    'Rows Removed by Filter'?: number;
+    'Rows Removed by Join Filter'?: number;
+    'Rows Removed by Index Recheck'?: number;
+    Plans?: Node[];
+  }
+
+  /** What the plans read from event_queue (scan rows and filtered rows, times loops) and join comparisons. */
+  function work(plans: Node[]): { queueRows: number; joinFiltered: number; seqScans: number } {
+    const out = { queueRows: 0, joinFiltered: 0, seqScans: 0 };
+    const walk = (n: Node) => {
+      const loops = n['Actual Loops'] ?? 1;
+      if (n['Relation Name'] === 'event_queue' && /Scan/.test(n['Node Type'])) {
+        if (n['Node Type'] === 'Seq Scan') out.seqScans++;
+        out.queueRows +=
+          ((n['Actual Rows'] ?? 0) +
+            (n['Rows Removed by Filter'] ?? 0) +
+            (n['Rows Removed by Index Recheck'] ?? 0)) *
+          loops;
+      }
+      out.joinFiltered += (n['Rows Removed by Join Filter'] ?? 0) * loops;
+      for (const c of n.Plans ?? []) walk(c);
+    };
+    for (const p of plans) walk(p);
+    return out;
+  }
+
+  /** A drain session whose every statement's plan, nested ones included, comes back as a notice. */
+  async function explainedSession(pool: Pool): Promise<{ client: PoolClient; plans: Node[] }> {
+    const client = await pool.connect();
+    const plans: Node[] = [];
+    client.on('notice', (m) => {
+      const at = m.message?.indexOf('plan:\n') ?? -1;
+      if (at >= 0) plans.push((JSON.parse(m.message!.slice(at + 6)) as { Plan: Node }).Plan);
+    });
+    for (const sql of [
+      `LOAD 'auto_explain'`,
+      'SET auto_explain.log_min_duration = 0',
+      'SET auto_explain.log_analyze = on',
+      'SET auto_explain.log_timing = off',
+      'SET auto_explain.log_nested_statements = on',
+      'SET auto_explain.log_format = json',
+      'SET auto_explain.log_level = notice',
+      'SET client_min_messages = notice',
+    ])
+      await client.query(sql);
+    return { client, plans };
+  }
+
+  const flush = (ids: string[], outcome: 'delivered' | 'failed'): SettleRows => ({
+    done: outcome === 'delivered' ? { ids, statuses: ids.map(() => 200) } : { ids: [], statuses: [] },
+    failures:
+      outcome === 'failed'
+        ? ids.map((id) => ({
+            id,
+            dead: false,
+            runAt: new Date(Date.now() + 60_000),
+            error: 'HTTP 500',
+            status: 500,
+            response: 'no',
+          }))
+        : [],
+    attempts: {
+      queueIds: ids,
+      startedMs: ids.map(() => Date.now()),
+      durationMs: ids.map(() => 1),
+      errorCodes: ids.map(() => null),
+      bodies: ids.map(() => 'ok'),
+    },
+    health: {
+      routes: ['crm'],
+      ok: [outcome === 'delivered'],
+      failFrom: [outcome === 'delivered' ? null : new Date()],
+    },
   });
 
-  /** The statement settleRows sends for `s`, run under EXPLAIN ANALYZE as a prepared statement in `mode`. */
-  async function planOf(s: SettleRows, mode: 'force_custom_plan' | 'force_generic_plan'): Promise<string> {
-    let stmt: { text: string; values: unknown[] } | null = null;
-    const spy: Queryable = {
-      query: (async (q: { text: string; values: unknown[] }) => {
-        stmt = q;
-        return { rows: [{ n: '0' }] };
-      }) as unknown as Queryable['query'],
-    };
-    await settleRows(spy, 'me', s);
-    const { text, values } = stmt!;
-    const session = await drainPool.connect();
+  /** Settles `s` in a transaction rolled back after; returns what the settle said and what its plans read. */
+  async function settleExplained(client: PoolClient, plans: Node[], s: SettleRows) {
+    plans.length = 0;
+    await client.query('BEGIN');
     try {
-      await session.query('BEGIN');
-      await session.query(`SET LOCAL plan_cache_mode = ${mode}`);
-      await session.query(`PREPARE settle_plan AS ${text}`);
-      // Arrays the statement still sends as JS arrays (timestamps, nulls) in Postgres's array text.
-      const text_ = (v: unknown): string =>
-        Array.isArray(v)
-          ? `{${v.map((x) => (x == null ? 'NULL' : `"${x instanceof Date ? x.toISOString() : String(x)}"`)).join(',')}}`
-          : String(v);
-      const args = values.map((v) => (v === null ? 'NULL' : session.escapeLiteral(text_(v)))).join(', ');
-      const plan = await session.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN (ANALYZE, TIMING OFF) EXECUTE settle_plan(${args})`,
+      const n = await settleRows(client, 'me', s);
+      const ids = [...s.done.ids, ...s.failures.map((f) => f.id)];
+      const { rows } = await client.query<{ state: string; n: string }>(
+        `SELECT state, count(*) AS n FROM event_queue WHERE id = ANY ($1::bigint[]) GROUP BY 1`,
+        [ids],
       );
-      return plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      return { n, states: Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])), ...work([...plans]) };
     } finally {
-      await session.query('ROLLBACK').catch(() => undefined);
-      await session.query('DEALLOCATE ALL').catch(() => undefined);
-      session.release();
+      await client.query('ROLLBACK');
     }
   }
 
-  const attempts = () => ({
-    queueIds: ids,
-    startedMs: ids.map(() => Date.now()),
-    durationMs: ids.map(() => 1),
-    errorCodes: ids.map(() => null),
-    bodies: ids.map(() => 'ok'),
-  });
-  const flushes: Record<string, () => SettleRows> = {
-    '2,000 delivered rows': () => ({
-      done: { ids, statuses: ids.map(() => 200) },
-      failures: [],
-      attempts: attempts(),
-      health: { routes: ['crm'], ok: [true], failFrom: [null] },
-    }),
-    '2,000 failed rows': () => ({
-      done: { ids: [], statuses: [] },
-      failures: ids.map((id) => ({
-        id,
-        dead: false,
-        runAt: new Date(Date.now() + 60_000),
-        error: 'HTTP 500',
-        status: 500,
-        response: null,
-      })),
-      attempts: attempts(),
-    }),
+  const insert = (pool: Pool, n: number, state: string) =>
+    pool.query(
+      `INSERT INTO event_queue (event_id, route, entity, record_id, op, source, state)
+       SELECT gen_random_uuid(), 'crm', 'account', 'r-' || g, 'update', 'api', $2 FROM generate_series(1, $1) g`,
+      [n, state],
+    );
+  /** FLUSH_MAX rows running under 'me' and as many under 'other'; returns 'me''s ids. */
+  async function lease(pool: Pool): Promise<string[]> {
+    await pool.query(
+      `UPDATE event_queue SET state = 'running', locked_until = now() + interval '1 minute',
+              locked_by = CASE WHEN rn <= $1 THEN 'me' ELSE 'other' END
+         FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM event_queue WHERE state = 'pending'
+                ORDER BY id LIMIT $1 * 2) p
+        WHERE event_queue.id = p.id`,
+      [FLUSH_MAX],
+    );
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id FROM event_queue WHERE locked_by = 'me' ORDER BY id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  const shapes: Record<string, (db: TestDb) => Promise<void>> = {
+    'statistics taken while every row was done (the key index looked empty)': async (db) => {
+      await insert(db.pool, 2 * BACKLOG, 'done');
+      await db.pool.query('ANALYZE event_queue');
+      await insert(db.pool, BACKLOG, 'pending');
+    },
+    'statistics that saw pending rows but none running': async (db) => {
+      await insert(db.pool, BACKLOG, 'pending');
+      await db.pool.query('ANALYZE event_queue');
+    },
   };
 
-  for (const [what, flush] of Object.entries(flushes))
-    for (const mode of ['force_custom_plan', 'force_generic_plan'] as const)
-      it(`a flush of ${what} (${mode}) updates exactly its 2,000 rows, never scans the table and never compares an id with more than one row`, async () => {
-        const plan = await planOf(flush(), mode);
-        expect(plan).not.toMatch(/Seq Scan on event_queue/);
-        for (const m of plan.matchAll(/Rows Removed by Join Filter: ([\d.]+)/g))
-          expect(Number(m[1])).toBeLessThan(ids.length);
-        const updated = [...plan.matchAll(/Update on event_queue q(?:_1)?\s+\(.*actual rows=([\d.]+)/g)].map(
-          (m) => Number(m[1]),
-        );
-        expect(updated.reduce((a, b) => a + b, 0)).toBe(ids.length);
-      }, 60_000);
+  for (const [shape, build] of Object.entries(shapes))
+    describe(shape, () => {
+      let db: TestDb;
+      let drainPool: Pool;
+      let ids: string[];
+      beforeAll(async () => {
+        db = await createTestDb();
+        drainPool = drainSessions(db.url);
+        await db.pool.query('ALTER TABLE event_queue SET (autovacuum_enabled = false)');
+        await build(db);
+        ids = await lease(db.pool);
+      }, 180_000);
+      afterAll(async () => {
+        await drainPool?.end();
+        await db?.drop();
+      });
+
+      for (const size of [100, FLUSH_MAX])
+        for (const outcome of ['delivered', 'failed'] as const)
+          for (const mode of ['auto', 'force_custom_plan', 'force_generic_plan'])
+            it(`a flush of ${size} ${outcome} rows (session plan_cache_mode ${mode}) settles exactly those rows, reads at most 2 queue rows per row and scans no table`, async () => {
+              const { client, plans } = await explainedSession(drainPool);
+              try {
+                await client.query(`SET plan_cache_mode = ${mode}`);
+                // The same session settles six times, as a drain does: the plan it keeps is the one checked last.
+                let r: Awaited<ReturnType<typeof settleExplained>> | null = null;
+                for (let i = 0; i < 6; i++)
+                  r = await settleExplained(client, plans, flush(ids.slice(0, size), outcome));
+                expect(r!.n).toBe(size);
+                expect(r!.states).toEqual({ [outcome === 'delivered' ? 'done' : 'pending']: size });
+                expect(r!.seqScans).toBe(0);
+                expect(r!.queueRows).toBeLessThanOrEqual(2 * size);
+                expect(r!.joinFiltered).toBeLessThan(size);
+              } finally {
+                client.release(true);
+              }
+            }, 60_000);
+    });
+
+  describe('a plan made while the table held two rows, run after it grew to 100,000 without new statistics', () => {
+    let db: TestDb;
+    let drainPool: Pool;
+    beforeAll(async () => {
+      db = await createTestDb();
+      drainPool = drainSessions(db.url);
+      await db.pool.query('ALTER TABLE event_queue SET (autovacuum_enabled = false)');
+    }, 60_000);
+    afterAll(async () => {
+      await drainPool?.end();
+      await db?.drop();
+    });
+
+    for (const outcome of ['delivered', 'failed'] as const)
+      it(`a session that settled 1 ${outcome} row of a 2-row table then settles 2,000 of the grown one, reading at most 2 queue rows per row`, async () => {
+        await db.pool.query('TRUNCATE event_queue');
+        await insert(db.pool, 2, 'pending');
+        await db.pool.query('ANALYZE event_queue');
+        const first = (await lease(db.pool)).slice(0, 1);
+        const { client, plans } = await explainedSession(drainPool);
+        try {
+          for (let i = 0; i < 6; i++)
+            expect((await settleExplained(client, plans, flush(first, outcome))).n).toBe(1);
+          await db.pool.query(`UPDATE event_queue SET state = 'done', locked_by = NULL, locked_until = NULL`);
+          await insert(db.pool, BACKLOG, 'pending');
+          const ids = await lease(db.pool);
+          const r = await settleExplained(client, plans, flush(ids, outcome));
+          expect(r.n).toBe(FLUSH_MAX);
+          expect(r.seqScans).toBe(0);
+          expect(r.queueRows).toBeLessThanOrEqual(2 * FLUSH_MAX);
+          expect(r.joinFiltered).toBeLessThan(FLUSH_MAX);
+        } finally {
+          client.release(true);
+        }
+      }, 120_000);
+  });
 });

@@ -16,6 +16,7 @@ import { CaptureJournalLsn1000000000016 } from './0016-capture-journal-lsn';
 import { Lanes1000000000017 } from './0017-lanes';
 import { OrderedEventIds1000000000020 } from './0020-ordered-event-ids';
 import { EnqueueCachedPlans1000000000021 } from './0021-enqueue-cached-plans';
+import { SettlePinnedPlan1000000000022 } from './0022-settle-pinned-plan';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   Lanes1000000000017,
   OrderedEventIds1000000000020,
   EnqueueCachedPlans1000000000021,
+  SettlePinnedPlan1000000000022,
 ];
