@@ -3,49 +3,16 @@ import type CircuitBreaker from 'opossum';
 import type { Connector, DeliveryEvent } from '../../connectors/types';
 import type { RouteConfig } from '../config/route-schema';
 import { Semaphore } from '../lib/semaphore';
-import { BreakerWatch, breakerState, createBreaker, type BreakerState } from './breaker';
+import { BreakerWatch, breakerState, createBreaker } from './breaker';
+import { chunkEvents } from './chunks';
 import { classifyFailure, excerpt, HttpStatusError } from './classify';
 import { closeHttpClient, createHttpClient } from './http-client';
 import { ProbeGate, type Admission } from './probe-gate';
 import { EXCERPT_MAX, timed, type CalloutOutcome } from './outcome';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
+import type { RouteCallerHooks, RouteCallerStats } from './route-caller-types';
 
-export interface RouteCallerStats {
-  state: BreakerState;
-  /** Same as `state` (older name). */
-  breaker: BreakerState;
-  /** Requests on the wire now. */
-  inFlight: number;
-  /** Requests waiting for a concurrency slot or a rate-limit token. */
-  queued: number;
-  /** Requests sent (probes included). */
-  calls: number;
-  /** Requests that failed: no 2xx (transport error, timeout or non-2xx status). */
-  failures: number;
-  timeouts: number;
-  /** Requests not sent because the breaker was open (their events deferred). */
-  rejections: number;
-  /** Events deferred by the breaker. */
-  deferred: number;
-  /** Half-open probe requests sent. */
-  probes: number;
-  /** Times the breaker opened. */
-  opens: number;
-  /** When the breaker last opened (ms epoch), null while closed. */
-  openedAt: number | null;
-  /** While open: when it goes half-open and lets probes through (ms epoch). */
-  nextAttemptAt: number | null;
-}
-
-/** Typed lifecycle hooks: breaker transitions, for logs, alerts and metrics. */
-export interface RouteCallerHooks {
-  onBreakerChange?(route: string, state: BreakerState, stats: RouteCallerStats): void;
-  /**
-   * This instance's share (0-1] of every route's concurrency and rate limit (the lanes it holds of all),
-   * read live; 1 when absent. The shares of all instances add up to at most 1.
-   */
-  share?(): number;
-}
+export type { RouteCallerHooks, RouteCallerStats } from './route-caller-types';
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
 
@@ -133,13 +100,8 @@ export class RouteCaller {
 
   private async deliverMany(events: DeliveryEvent[]): Promise<CalloutOutcome[]> {
     const outcomes = new Array<CalloutOutcome>(events.length);
-    const chunks: Array<{ at: number[]; events: DeliveryEvent[] }> = [];
-    for (const group of this.groups(events)) {
-      for (let i = 0; i < group.length; i += this.batch) {
-        const at = group.slice(i, i + this.batch);
-        chunks.push({ at, events: at.map((k) => events[k]) });
-      }
-    }
+    const key = this.connector.groupKey;
+    const chunks = chunkEvents(events, this.batch, key && ((e) => key(e, this.options)));
     await Promise.all(
       chunks.map(async (c) => {
         const results = await this.deliverChunk(c.events);
@@ -155,20 +117,6 @@ export class RouteCaller {
     this.breaker.shutdown();
     await this.rate?.stop();
     await closeHttpClient(this.http);
-  }
-
-  /** Index lists of events that may share a request (connector's groupKey), in arrival order. */
-  private groups(events: DeliveryEvent[]): number[][] {
-    const key = this.connector.groupKey;
-    if (this.batch === 1 || !key) return [events.map((_, i) => i)];
-    const byKey = new Map<string, number[]>();
-    events.forEach((e, i) => {
-      const k = key(e, this.options);
-      const list = byKey.get(k);
-      if (list) list.push(i);
-      else byKey.set(k, [i]);
-    });
-    return [...byKey.values()];
   }
 
   private async send(config: AxiosRequestConfig): Promise<AxiosResponse> {

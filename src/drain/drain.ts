@@ -3,7 +3,6 @@ import type { Pool } from 'pg';
 import { RouteDispatcher } from '../callout/dispatcher';
 import type { RouteCaller } from '../callout/route-caller';
 import { releaseMine } from '../db/queue/recover';
-import { unblockOrphans } from '../db/queue/settle-rows';
 import type { Entry } from './batch';
 import { watchBatches } from './batch-watch';
 import { ClaimWindow } from './claim-window';
@@ -12,7 +11,7 @@ import type { Leader } from './leader';
 import { leaderDuties } from './leader-duties';
 import { Settler, type SettledEvent } from './settler';
 import type { DrainEvents, DrainLog, DrainOptions, DrainStats } from './types';
-import { stallReason } from './watchdog';
+import { Watchdog } from './watchdog';
 
 export type * from './types';
 
@@ -50,7 +49,8 @@ export function createDrain(d: DrainDeps): Drain {
  *   Settler (settler.ts) --`settled`--> window (room), stats, metrics, dead-letter log, alerts
  *
  * The lanes come from the LaneKeeper (lane-keeper.ts), which hands a lane back only once the window has
- * nothing of it in flight. Coordinator-only work follows the leader lease (leader-duties.ts); the watchdog turns a drain that
+ * nothing of it in flight. Coordinator-only work follows the leader lease (leader-duties.ts); the watchdog
+ * (watchdog.ts) turns a drain that
  * stopped moving into an error, a metric, a 503 from /readyz and a restart of what is stuck.
  */
 export class Drain extends EventEmitter<DrainEvents> {
@@ -61,13 +61,11 @@ export class Drain extends EventEmitter<DrainEvents> {
   private readonly timers: NodeJS.Timeout[] = [];
   private stopDuties: (() => void) | null = null;
   private readonly counts = { delivered: 0, retried: 0, dead: 0, deferred: 0, alerts: 0 };
-  private stall: { reason: string; since: number; healed: boolean; resigned: boolean } | null = null;
-  private readonly stallAfterMs: number;
+  private readonly watchdog: Watchdog;
 
   constructor(private readonly d: DrainDeps) {
     super();
     const o = d.options;
-    this.stallAfterMs = o.stallAfterMs ?? 30_000;
     this.lanes = d.lanes ?? new LaneKeeper(d.pool, { holder: d.leader.holder, ttlMs: d.leader.ttlMs }, d.log);
     const routeOf = (name: string) => d.callers.get(name)?.route;
     this.settler = new Settler(d.pool, d.leader.holder, routeOf, d.log, {
@@ -115,6 +113,17 @@ export class Drain extends EventEmitter<DrainEvents> {
     this.settler.on('settled', (ev) => this.emit('settled', ev));
     this.on('settled', (ev) => this.onSettled(ev));
     this.on('alert', () => this.counts.alerts++);
+    this.watchdog = new Watchdog(
+      {
+        pool: d.pool,
+        lanes: this.lanes,
+        window: this.window,
+        settleStartedAt: () => this.settler.flushStartedAt,
+        events: this,
+        log: d.log,
+      },
+      o.stallAfterMs ?? 30_000,
+    );
   }
 
   get stats(): DrainStats {
@@ -135,7 +144,7 @@ export class Drain extends EventEmitter<DrainEvents> {
       lastBatch: w.lastBatch,
       ...this.counts,
       released: w.counters.released,
-      stalled: this.stall?.reason ?? null,
+      stalled: this.watchdog.reason,
     };
   }
 
@@ -161,7 +170,7 @@ export class Drain extends EventEmitter<DrainEvents> {
         Math.min(1000, warnAfterMs / 2),
       ),
     );
-    this.timers.push(setInterval(() => this.watch(), Math.max(50, Math.min(1000, this.stallAfterMs / 4))));
+    this.timers.push(setInterval(() => this.watchdog.check(), this.watchdog.everyMs));
     await this.lanes.start();
     this.window.start();
   }
@@ -217,75 +226,6 @@ export class Drain extends EventEmitter<DrainEvents> {
           error: f.error,
           status: f.status,
         });
-    }
-  }
-
-  /**
-   * The watchdog. On a stall: one error line naming what the drain waits for, the `stall` event (metric,
-   * /readyz), the consumer shown as stalled, then healing: the stuck drain queries are cancelled,
-   * event_queue's statistics refreshed (a plan picked on stale ones was the field's cause) and parked
-   * rows repaired. Stalled for twice as long: its lanes are given up so another instance can try.
-   */
-  private watch(): void {
-    if (this.window.state === 'stopping' || this.window.state === 'stopped') return;
-    const reason = stallReason(
-      {
-        holdsLanes: this.lanes.active,
-        progress: this.window.progress,
-        inFlight: this.window.inFlight.size,
-        settleStartedAt: this.settler.flushStartedAt,
-      },
-      this.stallAfterMs,
-    );
-    if (reason === null) {
-      if (this.stall) {
-        this.d.log.info({ stalledForMs: Date.now() - this.stall.since }, 'drain moving again');
-        this.stall = null;
-        this.emit('stall', null);
-        this.window.stalled(false);
-      }
-      return;
-    }
-    if (!this.stall) {
-      this.stall = { reason, since: Date.now(), healed: false, resigned: false };
-      this.d.log.error(
-        { reason, lastError: this.window.progress.lastError, stallAfterMs: this.stallAfterMs },
-        'drain stalled',
-      );
-      this.emit('alert', { kind: 'stalled', reason, sinceMs: this.stallAfterMs });
-      this.emit('stall', reason);
-      this.window.stalled(true);
-      void this.heal();
-    } else if (this.stall.reason !== reason) {
-      this.stall.reason = reason;
-      this.emit('stall', reason);
-    }
-    if (!this.stall.resigned && Date.now() - this.stall.since >= this.stallAfterMs) {
-      this.stall.resigned = true;
-      this.d.log.error({ reason }, 'drain still stalled; giving its lanes up so the other instances can try');
-      void this.lanes.resign();
-    }
-  }
-
-  private async heal(): Promise<void> {
-    const pool = this.d.pool;
-    const log = this.d.log;
-    try {
-      const cancelled = await pool.query(
-        `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-          WHERE application_name = current_setting('application_name') AND pid <> pg_backend_pid()
-            AND datname = current_database() AND state = 'active'
-            AND query_start < now() - make_interval(secs => $1::float8 / 1000)`,
-        [this.stallAfterMs / 2],
-      );
-      await pool.query('ANALYZE event_queue');
-      const unblocked = await unblockOrphans(pool);
-      log.warn(
-        { cancelled: cancelled.rowCount, unblocked },
-        'drain stall: stuck queries cancelled, statistics refreshed',
-      );
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'drain stall: healing failed');
     }
   }
 }
