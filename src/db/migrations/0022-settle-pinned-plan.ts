@@ -18,6 +18,10 @@ const SIGNATURE = `sluice_settle(text, bigint[], int[], float8[], int[], int[], 
  * clocks (`sluice_route_health`) and, for every record whose row just ended (done or dead), unblocks its next
  * row if the claim parked it (claim.ts). A row no longer running under `p_holder` (handed back meanwhile)
  * settles nothing and logs nothing. Returns the number of rows settled.
+ * The failure clock is written only when it changes: a failure starts it if it is not running, a success stops
+ * it (or restarts it at a failure that came after the success). The unblock probe reads the statement's
+ * snapshot, where the rows just settled still look running: they are left out by id, so the probe finds each
+ * record's next live row. A later change of this statement is a new migration (CREATE OR REPLACE).
  *
  * Why a function. As a prepared statement its plans followed the statistics: where they were taken while every
  * row was done (drain-stale-stats: 600,000 done rows analyzed, then 300,000 pending), the guard
