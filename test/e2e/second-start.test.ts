@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, pidsWithCommandLine } from '../../src/infra/processes';
 import { createTestDb, type TestDb } from '../helpers/db';
-import { freePort } from '../helpers/ports';
+import { freeKafkaPort, freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/wait';
 
 /** `sluice start` (the compiled bin) on `home`, with the local broker and the test's database. */
@@ -50,7 +50,7 @@ describe("the broker's data folder lock", () => {
   });
 
   it('a second start on the same folder is refused while the first runs, and never starts a second broker', async () => {
-    const kafkaPort = await freePort();
+    const kafkaPort = await freeKafkaPort();
     const first = await start(home, db.url, kafkaPort);
     try {
       // Not ready in time, or exited: fail with what the first start printed (its last 4,000 characters).

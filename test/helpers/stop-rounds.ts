@@ -14,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { isAlive, pidsWithCommandLine } from '../../src/infra/processes';
 import { sessionOptions } from '../../src/db/schema-name';
-import { freePort } from './ports';
+import { freeKafkaPort, freePort } from './ports';
 import { startSink, type Sink } from './sink';
 import { waitFor } from './wait';
 
@@ -119,7 +119,7 @@ export async function runStopRounds(o: {
     options: { url: sink.url },
   };
   writeFileSync(config, JSON.stringify({ routes: [route] }));
-  const ports = o.ports ?? { http: await freePort(), pg: await freePort(), kafka: await freePort() };
+  const ports = o.ports ?? { http: await freePort(), pg: await freePort(), kafka: await freeKafkaPort() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(ports.http),

@@ -92,6 +92,24 @@ const LOG4J = [
   'log4j.logger.kafka.server.KafkaRaftServer=INFO',
 ].join('\n');
 
+/**
+ * Why a broker that exited at start did, from its log: the first ERROR or FATAL line and, when the next line
+ * is the exception it logged, that line too (e.g. "Socket server failed to bind to 127.0.0.1:19093: Address
+ * already in use"); nothing when the log has none.
+ */
+export function logReason(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => / (ERROR|FATAL) /.test(l));
+    if (at < 0) return '';
+    const next = lines[at + 1]?.trim() ?? '';
+    const cause = /^[\w.$]+(Exception|Error)\b/.test(next) ? ` (${next})` : '';
+    return `: ${`${lines[at].trim()}${cause}`.slice(0, 600)}`;
+  } catch {
+    return '';
+  }
+}
+
 /** Polls kafkajs describeCluster until a broker answers; an open port alone is not ready. */
 export async function waitForKafka(
   brokers: string[],
@@ -172,6 +190,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       throw new Error(
         `port ${o.port} is already in use by another process; set SLUICE_KAFKA_PORT (or KAFKA_BROKERS to use a running broker)`,
       );
+    if (await portAnswers(o.controllerPort))
+      throw new Error(
+        `port ${o.controllerPort} (the broker's controller listener, SLUICE_KAFKA_PORT + 1) is already in use by another process; set SLUICE_KAFKA_PORT (or KAFKA_BROKERS to use a running broker)`,
+      );
     const libs = await ensureKafkaJars(join(home, '..', 'kafka-jars'));
     const dataDir = join(home, 'data');
     if (opts.fresh) await run('rm', ['-rf', dataDir]);
@@ -216,7 +238,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     let exited: string | null = null;
     child.once(
       'exit',
-      (code, signal) => (exited = `Kafka broker exited (${code ?? signal}); see ${logFile}`),
+      (code, signal) =>
+        (exited = `Kafka broker exited (${code ?? signal})${logReason(logFile)}; see ${logFile}`),
     );
     const brokers = [`127.0.0.1:${o.port}`];
     const stop = async () => {
