@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleRows, type SettleRows } from '../../src/db/queue/settle-rows';
 import { createTestDb, drainSessions, type TestDb } from '../helpers/db';
+import { explainedSession, queueWork, type PlanNode } from '../helpers/plans';
 
 /**
  * The settle must cost O(flush) whatever the statistics say and whatever the table looked like when the
@@ -21,59 +22,6 @@ import { createTestDb, drainSessions, type TestDb } from '../helpers/db';
 describe('the settle on stale statistics and on plans made for another table size', () => {
   const BACKLOG = 100_000;
   const FLUSH_MAX = 2_000;
-
-  interface Node {
-    'Node Type': string;
-    'Relation Name'?: string;
-    'Actual Rows'?: number;
-    'Actual Loops'?: number;
-    'Rows Removed by Filter'?: number;
-    'Rows Removed by Join Filter'?: number;
-    'Rows Removed by Index Recheck'?: number;
-    Plans?: Node[];
-  }
-
-  /** What the plans read from event_queue (scan rows and filtered rows, times loops) and join comparisons. */
-  function work(plans: Node[]): { queueRows: number; joinFiltered: number; seqScans: number } {
-    const out = { queueRows: 0, joinFiltered: 0, seqScans: 0 };
-    const walk = (n: Node) => {
-      const loops = n['Actual Loops'] ?? 1;
-      if (n['Relation Name'] === 'event_queue' && /Scan/.test(n['Node Type'])) {
-        if (n['Node Type'] === 'Seq Scan') out.seqScans++;
-        out.queueRows +=
-          ((n['Actual Rows'] ?? 0) +
-            (n['Rows Removed by Filter'] ?? 0) +
-            (n['Rows Removed by Index Recheck'] ?? 0)) *
-          loops;
-      }
-      out.joinFiltered += (n['Rows Removed by Join Filter'] ?? 0) * loops;
-      for (const c of n.Plans ?? []) walk(c);
-    };
-    for (const p of plans) walk(p);
-    return out;
-  }
-
-  /** A drain session whose every statement's plan, nested ones included, comes back as a notice. */
-  async function explainedSession(pool: Pool): Promise<{ client: PoolClient; plans: Node[] }> {
-    const client = await pool.connect();
-    const plans: Node[] = [];
-    client.on('notice', (m) => {
-      const at = m.message?.indexOf('plan:\n') ?? -1;
-      if (at >= 0) plans.push((JSON.parse(m.message!.slice(at + 6)) as { Plan: Node }).Plan);
-    });
-    for (const sql of [
-      `LOAD 'auto_explain'`,
-      'SET auto_explain.log_min_duration = 0',
-      'SET auto_explain.log_analyze = on',
-      'SET auto_explain.log_timing = off',
-      'SET auto_explain.log_nested_statements = on',
-      'SET auto_explain.log_format = json',
-      'SET auto_explain.log_level = notice',
-      'SET client_min_messages = notice',
-    ])
-      await client.query(sql);
-    return { client, plans };
-  }
 
   const flush = (ids: string[], outcome: 'delivered' | 'failed'): SettleRows => ({
     done: outcome === 'delivered' ? { ids, statuses: ids.map(() => 200) } : { ids: [], statuses: [] },
@@ -103,7 +51,7 @@ describe('the settle on stale statistics and on plans made for another table siz
   });
 
   /** Settles `s` in a transaction rolled back after; returns what the settle said and what its plans read. */
-  async function settleExplained(client: PoolClient, plans: Node[], s: SettleRows) {
+  async function settleExplained(client: PoolClient, plans: PlanNode[], s: SettleRows) {
     plans.length = 0;
     await client.query('BEGIN');
     try {
@@ -113,7 +61,11 @@ describe('the settle on stale statistics and on plans made for another table siz
         `SELECT state, count(*) AS n FROM event_queue WHERE id = ANY ($1::bigint[]) GROUP BY 1`,
         [ids],
       );
-      return { n, states: Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])), ...work([...plans]) };
+      return {
+        n,
+        states: Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])),
+        ...queueWork([...plans]),
+      };
     } finally {
       await client.query('ROLLBACK');
     }

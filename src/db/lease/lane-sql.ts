@@ -82,7 +82,7 @@ export async function leaseLanes(
 /**
  * Lanes just taken over: their rows still marked running by another holder (a dead or partitioned
  * instance), or by this one but no longer in its window (an earlier life), go back to the queue at once
- * instead of after their row lease.
+ * instead of after their row lease. Running rows are the rows with a holder (event_queue_held_idx, 0023).
  */
 export async function releaseLaneRows(
   db: Queryable,
@@ -92,7 +92,7 @@ export async function releaseLaneRows(
 ): Promise<number> {
   const res = await db.query(
     `UPDATE event_queue SET state = 'pending', locked_by = NULL, locked_until = NULL, run_at = now(), updated_at = now()
-      WHERE state = 'running' AND lane = ANY ($2::int[])
+      WHERE locked_by IS NOT NULL AND lane = ANY ($2::int[])
         AND (locked_by IS DISTINCT FROM $1 OR id <> ALL ($3::bigint[]))`,
     [holder, lanes, keep],
   );

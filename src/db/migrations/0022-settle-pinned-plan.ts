@@ -37,7 +37,9 @@ const SIGNATURE = `sluice_settle(text, bigint[], int[], float8[], int[], int[], 
  *   columns. Sequential scans and nested loops are off: with either allowed, a plan made on small or stale
  *   estimates (10 rows on each side) compares every row with every id, or reads the table once per row.
  * - the guard compares the state to a variable, so no partial index's predicate follows from it: no plan
- *   can walk event_queue_key_idx or event_queue_lease_idx for these rows.
+ *   can walk event_queue_key_idx or event_queue_lease_idx for these rows. The holder is compared with
+ *   IS NOT DISTINCT FROM (p_holder is never null), which unlike `=` does not imply `locked_by IS NOT NULL`:
+ *   the index of held rows (0023) would otherwise read all of this holder's rows in flight for each flush.
  * - the guard is on the updated row, joined by id: when a heartbeat (or a handback) updated the row after the
  *   statement's snapshot, Postgres rechecks the guard on the newest version (EvalPlanQual) and settles the row
  *   if it is still ours and running. (Taking the row by ctid, from a per-row LATERAL probe, fixed the plan
@@ -71,7 +73,7 @@ BEGIN
            last_status = f.status, last_error = NULL
       FROM unnest(p_done_ids, p_done_statuses, p_done_started_ms, p_done_duration_ms, p_done_body_at)
            AS f(id, status, started_ms, duration_ms, body_at)
-     WHERE q.id = f.id AND q.id = ANY (p_done_ids) AND q.state = v_running AND q.locked_by = p_holder
+     WHERE q.id = f.id AND q.id = ANY (p_done_ids) AND q.state = v_running AND q.locked_by IS NOT DISTINCT FROM p_holder
     RETURNING q.id, q.route, q.entity, q.record_id, q.event_id, q.attempts, f.status, f.started_ms,
               f.duration_ms, f.body_at
   ),
@@ -85,7 +87,7 @@ BEGIN
       FROM unnest(p_fail_ids, p_fail_dead, p_fail_run_at, p_fail_errors, p_fail_statuses, p_fail_responses,
                   p_fail_refunds, p_fail_started_ms, p_fail_duration_ms, p_fail_error_codes)
            AS f(id, dead, run_at, error, status, response, refund, started_ms, duration_ms, error_code)
-     WHERE q.id = f.id AND q.id = ANY (p_fail_ids) AND q.state = v_running AND q.locked_by = p_holder
+     WHERE q.id = f.id AND q.id = ANY (p_fail_ids) AND q.state = v_running AND q.locked_by IS NOT DISTINCT FROM p_holder
     RETURNING q.id, q.route, q.entity, q.record_id, f.dead, q.event_id, q.attempts, f.refund, f.status,
               f.error, f.response, f.started_ms, f.duration_ms, f.error_code
   ),

@@ -17,6 +17,7 @@ import { Lanes1000000000017 } from './0017-lanes';
 import { OrderedEventIds1000000000020 } from './0020-ordered-event-ids';
 import { EnqueueCachedPlans1000000000021 } from './0021-enqueue-cached-plans';
 import { SettlePinnedPlan1000000000022 } from './0022-settle-pinned-plan';
+import { HeldRowsIndex1000000000023 } from './0023-held-rows-index';
 
 /** Append-only, in order. A new migration gets the next number in its file name and class timestamp. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   OrderedEventIds1000000000020,
   EnqueueCachedPlans1000000000021,
   SettlePinnedPlan1000000000022,
+  HeldRowsIndex1000000000023,
 ];
