@@ -50,8 +50,8 @@ export function createDrain(d: DrainDeps): Drain {
  *
  * The lanes come from the LaneKeeper (lane-keeper.ts), which hands a lane back only once the window has
  * nothing of it in flight. Coordinator-only work follows the leader lease (leader-duties.ts); the watchdog
- * (watchdog.ts) turns a drain that
- * stopped moving into an error, a metric, a 503 from /readyz and a restart of what is stuck.
+ * (watchdog.ts) turns a drain that stopped moving into an error, a metric, a 503 from /readyz and a restart
+ * of what is stuck.
  */
 export class Drain extends EventEmitter<DrainEvents> {
   private readonly window: ClaimWindow;

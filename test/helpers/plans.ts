@@ -1,5 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 
+/** `n` rows of route crm in `state` (records r-1..r-n), for the plan tests' queues. */
+export function insertQueueRows(pool: Pool, n: number, state: string) {
+  return pool.query(
+    `INSERT INTO event_queue (event_id, route, entity, record_id, op, source, state)
+     SELECT gen_random_uuid(), 'crm', 'account', 'r-' || g, 'update', 'api', $2 FROM generate_series(1, $1) g`,
+    [n, state],
+  );
+}
+
 /** A plan node as auto_explain's JSON gives it (what the plan tests read). */
 export interface PlanNode {
   'Node Type': string;

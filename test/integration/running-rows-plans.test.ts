@@ -4,7 +4,7 @@ import { releaseLaneRows } from '../../src/db/lease/lane-sql';
 import { heartbeat } from '../../src/db/queue/heartbeat';
 import { recoverExpired, releaseMine } from '../../src/db/queue/recover';
 import { createTestDb, drainSessions, type TestDb } from '../helpers/db';
-import { explainedSession, queueWork, type PlanNode } from '../helpers/plans';
+import { explainedSession, insertQueueRows, queueWork, type PlanNode } from '../helpers/plans';
 
 /**
  * The queries that find the rows in flight (heartbeat, recovery sweep, releases) read those rows, not the
@@ -23,12 +23,7 @@ describe('queries on the rows in flight, on statistics taken while every row was
     db = await createTestDb();
     drainPool = drainSessions(db.url);
     await db.pool.query('ALTER TABLE event_queue SET (autovacuum_enabled = false)');
-    const insert = (n: number, state: string) =>
-      db.pool.query(
-        `INSERT INTO event_queue (event_id, route, entity, record_id, op, source, state)
-         SELECT gen_random_uuid(), 'crm', 'account', 'r-' || g, 'update', 'api', $2 FROM generate_series(1, $1) g`,
-        [n, state],
-      );
+    const insert = (n: number, state: string) => insertQueueRows(db.pool, n, state);
     await insert(2 * BACKLOG, 'done');
     await db.pool.query('ANALYZE event_queue');
     await insert(BACKLOG, 'pending');

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleRows, type SettleRows } from '../../src/db/queue/settle-rows';
 import { createTestDb, drainSessions, type TestDb } from '../helpers/db';
-import { explainedSession, queueWork, type PlanNode } from '../helpers/plans';
+import { explainedSession, insertQueueRows, queueWork, type PlanNode } from '../helpers/plans';
 
 /**
  * The settle must cost O(flush) whatever the statistics say and whatever the table looked like when the
@@ -71,12 +71,7 @@ describe('the settle on stale statistics and on plans made for another table siz
     }
   }
 
-  const insert = (pool: Pool, n: number, state: string) =>
-    pool.query(
-      `INSERT INTO event_queue (event_id, route, entity, record_id, op, source, state)
-       SELECT gen_random_uuid(), 'crm', 'account', 'r-' || g, 'update', 'api', $2 FROM generate_series(1, $1) g`,
-      [n, state],
-    );
+  const insert = insertQueueRows;
   /** FLUSH_MAX rows running under 'me' and as many under 'other'; returns 'me''s ids. */
   async function lease(pool: Pool): Promise<string[]> {
     await pool.query(

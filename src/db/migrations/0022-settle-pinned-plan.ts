@@ -8,8 +8,10 @@ const ARGS = `p_holder text,
   p_log bool, p_bodies text[],
   p_health_routes text[], p_health_ok bool[], p_health_fail_from timestamptz[]`;
 
-const SIGNATURE = `sluice_settle(text, bigint[], int[], float8[], int[], int[], bigint[], bool[], timestamptz[], text[],
-  int[], text[], bool[], float8[], int[], text[], bool, text[], text[], bool[], timestamptz[])`;
+/** The function's identity for DROP: ARGS without the names. */
+const SIGNATURE = `sluice_settle(${ARGS.split(',')
+  .map((a) => a.trim().split(/\s+/)[1])
+  .join(', ')})`;
 
 /**
  * The settle (issue #12) as a function whose plan cannot depend on the table's statistics: one statement, one

@@ -186,14 +186,18 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       );
       await stopPid(pid, 'SIGTERM', 15_000);
     }
-    if (await portAnswers(o.port))
-      throw new Error(
-        `port ${o.port} is already in use by another process; set SLUICE_KAFKA_PORT (or KAFKA_BROKERS to use a running broker)`,
-      );
-    if (await portAnswers(o.controllerPort))
-      throw new Error(
-        `port ${o.controllerPort} (the broker's controller listener, SLUICE_KAFKA_PORT + 1) is already in use by another process; set SLUICE_KAFKA_PORT (or KAFKA_BROKERS to use a running broker)`,
-      );
+    const listeners: Array<[number, string]> = [
+      [o.port, ''],
+      [
+        o.controllerPort,
+        ` (the broker's controller listener${opts.controllerPort === undefined ? ', SLUICE_KAFKA_PORT + 1' : ''})`,
+      ],
+    ];
+    for (const [port, what] of listeners)
+      if (await portAnswers(port))
+        throw new Error(
+          `port ${port}${what} is already in use by another process; set SLUICE_KAFKA_PORT (or KAFKA_BROKERS to use a running broker)`,
+        );
     const libs = await ensureKafkaJars(join(home, '..', 'kafka-jars'));
     const dataDir = join(home, 'data');
     if (opts.fresh) await run('rm', ['-rf', dataDir]);
